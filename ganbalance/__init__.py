@@ -1,0 +1,18 @@
+"""ganbalance: fix class imbalance with generative models, the imbalanced-learn way."""
+
+from ._version import __version__
+from .affine_sampler import AffineOverSampler
+from .classifier import TorchClassifier
+from .exceptions import DataSourceWarning, TrainingDivergedError
+from .gan import ConditionalGAN
+from .over_sampler import GANOverSampler
+
+__all__ = [
+    "AffineOverSampler",
+    "ConditionalGAN",
+    "DataSourceWarning",
+    "GANOverSampler",
+    "TorchClassifier",
+    "TrainingDivergedError",
+    "__version__",
+]

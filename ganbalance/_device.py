@@ -1,0 +1,46 @@
+"""Device strings, checked once and resolved to a :class:`torch.device`."""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+_DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+
+
+def check_device(device) -> str:
+    """Validate a device parameter: 'auto', 'cpu', 'cuda' or 'cuda:N'."""
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        raise TypeError(
+            f"device must be a string such as 'auto', 'cpu', 'cuda' or 'cuda:0'; "
+            f"got {type(device).__name__}."
+        )
+    if not _DEVICE_PATTERN.match(device):
+        raise ValueError(
+            f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {device!r}."
+        )
+    return device
+
+
+def resolve_device(device) -> torch.device:
+    """Resolve a validated device string to the :class:`torch.device` to train on.
+
+    'auto' picks CUDA when it is available, else the CPU. Asking for CUDA on a machine without
+    it raises a ValueError instead of failing later inside torch.
+    """
+    device = check_device(device)
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} was asked for, but CUDA is not available.")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was asked for, but only {torch.cuda.device_count()} CUDA "
+                "device(s) exist."
+            )
+    return resolved

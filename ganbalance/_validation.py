@@ -1,0 +1,97 @@
+"""Input checks shared by the estimators. Each raises a ValueError or TypeError naming what
+was wrong, before any training starts."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def check_numeric_dtype(X, name: str = "X") -> None:
+    """Reject object, string, boolean-free complex data before scikit-learn would coerce it.
+
+    scikit-learn silently converts an object array of numbers to float; ganbalance refuses it so
+    that a column of strings that happens to parse is never treated as a feature by accident.
+    """
+    dtypes = getattr(X, "dtypes", None)  # pandas DataFrame
+    if dtypes is not None and not isinstance(dtypes, np.dtype):
+        kinds = {np.dtype(dt).kind if isinstance(dt, np.dtype) else "O" for dt in dtypes}
+    else:
+        dtype = getattr(X, "dtype", None)
+        if dtype is None:
+            dtype = np.asarray(X).dtype
+        kinds = {np.dtype(dtype).kind}
+    if kinds & {"O", "U", "S"}:
+        raise TypeError(
+            f"{name} must hold real numbers (int or float); got object or string data. "
+            "Encode categorical columns numerically first."
+        )
+    if "c" in kinds:
+        raise TypeError(f"{name} must hold real numbers; got complex data.")
+
+
+def check_same_length(X, y, x_name: str = "X", y_name: str = "y") -> None:
+    """Raise if X and y have different numbers of rows."""
+    n_x, n_y = _num_rows(X), _num_rows(y)
+    if n_x != n_y:
+        raise ValueError(
+            f"{x_name} and {y_name} must have the same number of rows; got {n_x} and {n_y}."
+        )
+
+
+def _num_rows(a) -> int:
+    shape = getattr(a, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return int(shape[0])
+    return len(a)
+
+
+def check_image_shape(image_shape, n_features: int | None = None, name: str = "image_shape"):
+    """Validate ``(C, H, W)`` and, when ``n_features`` is given, that ``C*H*W == n_features``.
+
+    Returns the shape as a tuple of ints, or None when ``image_shape`` is None.
+    """
+    if image_shape is None:
+        return None
+    if isinstance(image_shape, (str, bytes)) or not hasattr(image_shape, "__len__"):
+        raise TypeError(f"{name} must be None or a tuple (C, H, W); got {image_shape!r}.")
+    shape = tuple(image_shape)
+    if len(shape) != 3 or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in shape
+    ):
+        raise ValueError(f"{name} must be a tuple of three ints (C, H, W); got {image_shape!r}.")
+    if any(s <= 0 for s in shape):
+        raise ValueError(f"{name} must have every dimension > 0; got {image_shape!r}.")
+    shape = tuple(int(s) for s in shape)
+    if n_features is not None and int(np.prod(shape)) != n_features:
+        raise ValueError(
+            f"{name}={shape} has {int(np.prod(shape))} values per sample, but X has "
+            f"{n_features} features."
+        )
+    return shape
+
+
+def check_int(value, name: str, minimum: int = 1) -> int:
+    """An integer parameter that must be at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}.")
+    return int(value)
+
+
+def check_float(value, name: str, low: float = 0.0, high: float | None = None,
+                low_inclusive: bool = True) -> float:
+    """A real parameter in ``[low, high]`` (``(low, high]`` when ``low_inclusive`` is False)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__}.")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}.")
+    if value < low or (value == low and not low_inclusive):
+        bound = ">=" if low_inclusive else ">"
+        raise ValueError(f"{name} must be {bound} {low}; got {value}.")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}; got {value}.")
+    return value

@@ -1,0 +1,121 @@
+"""AffineOverSampler: classic image augmentation as an imbalanced-learn over-sampler."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from imblearn.over_sampling.base import BaseOverSampler
+from sklearn.utils._param_validation import Interval
+
+from ._random import child_seed, draw_seed
+from ._scaling import ImageScaler
+from ._validation import check_image_shape
+from .augment import random_affine
+from .over_sampler import GANOverSampler
+
+__all__ = ["AffineOverSampler"]
+
+
+class AffineOverSampler(BaseOverSampler):
+    """Over-sample images with randomly rotated, sheared, scaled and shifted copies.
+
+    Each new sample is a real image of its class (the class's images are used in turn, in a
+    random order) under a random affine transform. It is the baseline a practitioner tries first,
+    and a strong one: compare :class:`GANOverSampler` against it.
+
+    Parameters
+    ----------
+    {sampling_strategy}
+
+    image_shape : tuple of int (C, H, W)
+        Shape of the flattened images in ``X``.
+
+    degrees : float, default=15.0
+        Rotation drawn uniformly in ``[-degrees, degrees]``.
+
+    translate : float, default=0.1
+        Shift drawn uniformly in ``[-translate, translate]`` of the image size, per axis.
+
+    scale : tuple of float, default=(0.9, 1.1)
+        Zoom factor range.
+
+    shear : float, default=10.0
+        Shear angle drawn uniformly in ``[-shear, shear]`` degrees.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the transforms; the global random state is untouched.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        Number of new samples for each class.
+
+    n_features_in_ : int
+        Number of features in ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from ganbalance import AffineOverSampler
+    >>> X, y = load_digits(n_class=2, return_X_y=True)
+    >>> keep = (y == 0) | (np.cumsum(y == 1) <= 20)  # only twenty images of digit 1
+    >>> X, y = X[keep], y[keep]
+    >>> X_res, y_res = AffineOverSampler(image_shape=(1, 8, 8), random_state=0).fit_resample(X, y)
+    >>> np.bincount(y), np.bincount(y_res)
+    (array([178, 20]), array([178, 178]))
+    """
+
+    _parameter_constraints: dict = {
+        **BaseOverSampler._parameter_constraints,
+        "image_shape": [tuple, list],
+        "degrees": [Interval(numbers.Real, 0, 180, closed="both")],
+        "translate": [Interval(numbers.Real, 0, 1, closed="both")],
+        "scale": [tuple, list],
+        "shear": [Interval(numbers.Real, 0, 80, closed="both")],
+    }
+
+    def __init__(self, *, sampling_strategy="auto", image_shape, degrees=15.0, translate=0.1,
+                 scale=(0.9, 1.1), shear=10.0, random_state=None):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.image_shape = image_shape
+        self.degrees = degrees
+        self.translate = translate
+        self.scale = scale
+        self.shear = shear
+        self.random_state = random_state
+
+    _check_X_y = GANOverSampler._check_X_y
+
+    def _fit_resample(self, X, y):
+        shape = check_image_shape(self.image_shape, X.shape[1])
+        if len(self.scale) != 2 or not 0 < self.scale[0] <= self.scale[1]:
+            raise ValueError(f"scale must be (low, high) with 0 < low <= high; got {self.scale}.")
+        seed = draw_seed(self.random_state)
+        scaler = ImageScaler().fit(X)
+        X_parts, y_parts = [X], [y]
+        for i, (label, n_new) in enumerate(self.sampling_strategy_.items()):
+            if n_new == 0:
+                continue
+            rng = np.random.default_rng(child_seed(seed, i))
+            own = np.flatnonzero(y == label)
+            picks = own[np.resize(rng.permutation(len(own)), n_new)]
+            images = torch.as_tensor(scaler.transform(X[picks])).view(-1, *shape)
+            gen = torch.Generator().manual_seed(child_seed(seed, i, 1))
+            moved = random_affine(images, self.degrees, self.translate, tuple(self.scale),
+                                  self.shear, generator=gen)
+            X_parts.append(scaler.inverse_transform(moved.reshape(n_new, -1).numpy(), X.dtype))
+            y_parts.append(np.full(n_new, label, dtype=y.dtype))
+        return np.concatenate(X_parts), np.concatenate(y_parts)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+AffineOverSampler.__doc__ = AffineOverSampler.__doc__.format(
+    sampling_strategy=BaseOverSampler._sampling_strategy_docstring
+)

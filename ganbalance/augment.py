@@ -1,0 +1,117 @@
+"""Differentiable image augmentations, written as pure functions of a batch.
+
+All functions take images of shape ``(N, C, H, W)`` scaled to ``[-1, 1]`` with ``-1`` as the
+background, and an optional :class:`torch.Generator`. They are differentiable with respect to the
+images, so they can sit between the generator and the discriminator (DiffAugment, Zhao et al.
+2020), and they are what :class:`~ganbalance.AffineOverSampler` uses to augment real images.
+
+Examples
+--------
+>>> import torch
+>>> from ganbalance.augment import diff_augment, random_affine
+>>> x = torch.zeros(4, 1, 8, 8) - 1
+>>> diff_augment(x, generator=torch.Generator().manual_seed(0)).shape
+torch.Size([4, 1, 8, 8])
+>>> random_affine(x, generator=torch.Generator().manual_seed(0)).shape
+torch.Size([4, 1, 8, 8])
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["diff_augment", "random_affine", "random_translation", "random_cutout"]
+
+BACKGROUND = -1.0
+
+
+def _rand(shape, generator, device):
+    return torch.rand(shape, generator=generator, device="cpu").to(device)
+
+
+def random_translation(x, ratio=0.125, generator=None):
+    """Shift each image by up to ``ratio`` of its size, filling with the background."""
+    n, _, h, w = x.shape
+    sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
+    if sh == 0 and sw == 0:
+        return x
+    shift_y = (_rand((n, 1, 1), generator, x.device) * (2 * sh + 1)).long() - sh
+    shift_x = (_rand((n, 1, 1), generator, x.device) * (2 * sw + 1)).long() - sw
+    rows = torch.arange(h, device=x.device).view(1, h, 1) + shift_y + sh
+    cols = torch.arange(w, device=x.device).view(1, 1, w) + shift_x + sw
+    padded = F.pad(x, [sw, sw, sh, sh], value=BACKGROUND)
+    batch = torch.arange(n, device=x.device).view(n, 1, 1)
+    return padded.permute(0, 2, 3, 1)[batch, rows, cols].permute(0, 3, 1, 2)
+
+
+def random_cutout(x, ratio=0.5, generator=None):
+    """Blank a square of ``ratio`` times the image size at a random place in each image."""
+    n, _, h, w = x.shape
+    ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
+    if ch == 0 or cw == 0:
+        return x
+    top = (_rand((n, 1, 1), generator, x.device) * (h + (1 - ch % 2))).long() - ch // 2
+    left = (_rand((n, 1, 1), generator, x.device) * (w + (1 - cw % 2))).long() - cw // 2
+    rows = torch.arange(h, device=x.device).view(1, h, 1)
+    cols = torch.arange(w, device=x.device).view(1, 1, w)
+    inside = (rows >= top) & (rows < top + ch) & (cols >= left) & (cols < left + cw)
+    return torch.where(inside.unsqueeze(1), torch.full_like(x, BACKGROUND), x)
+
+
+def diff_augment(x, generator=None, translation=0.125, cutout=0.5):
+    """DiffAugment's translation and cutout policy, applied to real and fake alike."""
+    if translation:
+        x = random_translation(x, translation, generator)
+    if cutout:
+        x = random_cutout(x, cutout, generator)
+    return x
+
+
+def affine_matrices(n, degrees=15.0, translate=0.1, scale=(0.9, 1.1), shear=10.0,
+                    generator=None, device="cpu"):
+    """Random 2x3 matrices for :func:`torch.nn.functional.affine_grid`, one per image.
+
+    Rotation and shear are drawn in ``[-degrees, degrees]`` and ``[-shear, shear]`` degrees,
+    the scale in ``scale`` and the shift in ``[-translate, translate]`` of the image size.
+    """
+    u = _rand((n, 5), generator, device) * 2 - 1
+    angle = u[:, 0] * math.radians(degrees)
+    shear_x = u[:, 1] * math.radians(shear)
+    zoom = scale[0] + (u[:, 2] + 1) / 2 * (scale[1] - scale[0])
+    shift = u[:, 3:5] * 2 * translate  # affine_grid coordinates span 2 units per image
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    tan = torch.tan(shear_x)
+    # rotation @ shear, then scaled; affine_grid maps output to input, so invert the zoom.
+    a = torch.stack([cos, -sin + cos * tan, sin, cos + sin * tan], dim=1).view(n, 2, 2)
+    a = a / zoom.view(n, 1, 1)
+    return torch.cat([a, shift.view(n, 2, 1)], dim=2)
+
+
+def warp(x, theta, flow=None):
+    """Resample ``x`` through an affine map ``theta`` plus an optional displacement ``flow``.
+
+    ``flow`` has shape ``(N, 2, H, W)`` in the normalised coordinates of
+    :func:`torch.nn.functional.grid_sample`. Outside the image is background.
+    """
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    if flow is not None:
+        grid = grid + flow.permute(0, 2, 3, 1)
+    return warp_grid(x, grid)
+
+
+def warp_grid(x, grid):
+    """Resample ``x`` at ``grid`` (``(N, H, W, 2)``, as for ``grid_sample``); outside is
+    background."""
+    ink = F.grid_sample(x - BACKGROUND, grid, mode="bilinear", padding_mode="zeros",
+                        align_corners=False)
+    return ink + BACKGROUND
+
+
+def random_affine(x, degrees=15.0, translate=0.1, scale=(0.9, 1.1), shear=10.0,
+                  generator=None):
+    """Rotate, shear, scale and shift each image at random (bilinear, background fill)."""
+    theta = affine_matrices(x.shape[0], degrees, translate, scale, shear, generator, x.device)
+    return warp(x, theta.to(x.dtype))

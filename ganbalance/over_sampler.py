@@ -1,0 +1,308 @@
+"""GANOverSampler: an imbalanced-learn over-sampler backed by :class:`ConditionalGAN`."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from imblearn.over_sampling.base import BaseOverSampler
+from imblearn.utils import check_target_type
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._random import child_seed, draw_seed
+from ._validation import check_numeric_dtype, check_same_length
+from .gan import MAX_STEPS, ConditionalGAN, check_latent_quantization
+
+__all__ = ["GANOverSampler"]
+
+# Parameters passed through unchanged to every ConditionalGAN the sampler trains.
+_GAN_PARAMS = (
+    "image_shape",
+    "generator",
+    "latent_dim",
+    "n_steps",
+    "batch_size",
+    "learning_rate",
+    "loss",
+    "augment",
+    "diff_augment",
+    "discriminator",
+    "diversity_weight",
+    "ema_decay",
+    "latent_quantization",
+    "device",
+    "verbose",
+)
+
+
+class GANOverSampler(BaseOverSampler):
+    """Over-sample with a conditional GAN that generates exactly the rows each class lacks.
+
+    The GAN learns what every class looks like from all of them at once (a label-conditioned
+    generator, so a class with one to ten samples borrows the structure the large classes teach)
+    and then generates the missing samples of each class, as many as ``sampling_strategy`` asks.
+    The original rows come first in the output, unchanged and in order, then the new rows, class
+    by class.
+
+    Read more in the :doc:`user guide </user_guide/over_sampler>`.
+
+    Parameters
+    ----------
+    {sampling_strategy}
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the GAN's training and sampling. The same int gives bit-identical output on CPU.
+        The global numpy and torch random states are never touched.
+
+    image_shape : tuple of int (C, H, W), default=None
+        The rows of ``X`` are flattened ``C x H x W`` images (C >= 1, H and W >= 8): use
+        convolutional networks. ``None``: tabular rows, MLPs, features standardised inside and
+        returned in the original scale (clipped to the range seen in ``fit``).
+
+    mode : {{'shared', 'per_class'}}, default='shared'
+        ``'shared'``: one GAN conditioned on the label, trained on all classes. ``'per_class'``:
+        one unconditional GAN per class that needs new samples, trained on that class alone.
+
+    generator : {{'reference', 'noise'}}, default='reference'
+        ``'reference'``: new samples are learned variations of real samples of the class
+        (DAGAN-style; a learned smooth warp for images, a learned residual for rows). ``'noise'``: a
+        classic conditional DCGAN/MLP generator that draws from the latent code alone.
+
+    n_steps : int, default=1500
+        Optimisation steps of each GAN. Cost grows with ``n_steps * batch_size``, not with the
+        number of rows; at most 100,000.
+
+    batch_size : int, default=64
+        Samples per step.
+
+    latent_dim : int, default=32
+        Size of the latent code.
+
+    learning_rate : float, default=2e-4
+        Adam learning rate of the generator and the discriminator.
+
+    loss : {{'hinge', 'bce'}}, default='hinge'
+        The adversarial loss pair.
+
+    augment : bool, default=True
+        Images: random affine transforms of the real images shown to the discriminator.
+
+    diff_augment : bool, default=True
+        Images: DiffAugment (translation, cutout) before every discriminator call.
+
+    discriminator : {{'pair', 'sample'}}, default='pair'
+        ``'pair'``: judge ``(reference, sample)`` pairs, so that copies of the reference are
+        caught (DAGAN). ``'sample'``: judge samples alone.
+
+    diversity_weight : float, default=1.0
+        Weight of the mode-seeking term that keeps different latent codes apart.
+
+    ema_decay : float or None, default=0.99
+        Sample from an exponential moving average of the generator's weights.
+
+    latent_quantization : float or None, default=None
+        Round each latent coordinate to a grid of this step when sampling (fewer distinct
+        codes, less variety). ``None`` keeps the latent continuous.
+
+    device : str, default='auto'
+        'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.
+
+    verbose : int, default=0
+        Show a progress bar with the losses.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        Number of new samples for each class.
+
+    generators_ : dict
+        The fitted :class:`ConditionalGAN` that generates each class in
+        ``sampling_strategy_``. In ``'shared'`` mode every class maps to the same object.
+
+    history_ : dict
+        Training losses: the shared GAN's ``history_`` in ``'shared'`` mode, or a dict mapping
+        each class to its GAN's ``history_`` in ``'per_class'`` mode.
+
+    device_ : str
+        The device the GANs were trained on.
+
+    n_features_in_ : int
+        Number of features in ``X``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` is a DataFrame with string column names.
+
+    See Also
+    --------
+    ConditionalGAN : The generator-level API the sampler is built on.
+    imblearn.over_sampling.RandomOverSampler : Duplicate rows at random.
+    imblearn.over_sampling.SMOTE : Interpolate between neighbours.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from ganbalance import GANOverSampler
+    >>> X, y = load_digits(n_class=3, return_X_y=True)
+    >>> keep = (y != 2) | (np.cumsum(y == 2) <= 5)  # only five images of digit 2
+    >>> X, y = X[keep], y[keep]
+    >>> sampler = GANOverSampler(image_shape=(1, 8, 8), n_steps=20, random_state=0,
+    ...                          device="cpu")
+    >>> X_res, y_res = sampler.fit_resample(X, y)
+    >>> np.bincount(y), np.bincount(y_res)
+    (array([178, 182,   5]), array([182, 182, 182]))
+    >>> sampler.sample(3, y=2).shape  # three more images of digit 2
+    (3, 64)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseOverSampler._parameter_constraints,
+        "image_shape": [tuple, list, None],
+        "mode": [StrOptions({"shared", "per_class"})],
+        "generator": [StrOptions({"reference", "noise"})],
+        "n_steps": [Interval(numbers.Integral, 0, MAX_STEPS, closed="both")],
+        "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
+        "latent_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "loss": [StrOptions({"hinge", "bce"})],
+        "augment": ["boolean"],
+        "diff_augment": ["boolean"],
+        "discriminator": [StrOptions({"pair", "sample"})],
+        "diversity_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "ema_decay": [Interval(numbers.Real, 0, 1, closed="left"), None],
+        "latent_quantization": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "device": [str],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        image_shape=None,
+        mode="shared",
+        generator="reference",
+        n_steps=1500,
+        batch_size=64,
+        latent_dim=32,
+        learning_rate=2e-4,
+        loss="hinge",
+        augment=True,
+        diff_augment=True,
+        discriminator="pair",
+        diversity_weight=1.0,
+        ema_decay=0.99,
+        latent_quantization=None,
+        device="auto",
+        verbose=0,
+    ):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.random_state = random_state
+        self.image_shape = image_shape
+        self.mode = mode
+        self.generator = generator
+        self.n_steps = n_steps
+        self.batch_size = batch_size
+        self.latent_dim = latent_dim
+        self.learning_rate = learning_rate
+        self.loss = loss
+        self.augment = augment
+        self.diff_augment = diff_augment
+        self.discriminator = discriminator
+        self.diversity_weight = diversity_weight
+        self.ema_decay = ema_decay
+        self.latent_quantization = latent_quantization
+        self.device = device
+        self.verbose = verbose
+
+    def _check_X_y(self, X, y, accept_sparse=None):
+        # Stricter than imblearn's default: no object or complex X, no sparse X, and X and y
+        # must have the same length (checked before anything is converted).
+        check_numeric_dtype(X, "X")
+        check_same_length(X, y)
+        y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
+        X, y = validate_data(self, X=X, y=y, reset=True, accept_sparse=False,
+                             dtype=[np.float64, np.float32])
+        return X, y, binarize_y
+
+    def _make_gan(self, random_state):
+        params = {name: getattr(self, name) for name in _GAN_PARAMS}
+        return ConditionalGAN(**params, random_state=random_state)
+
+    def _fit_resample(self, X, y):
+        # Everything about the GAN is checked before the first step of training.
+        self._make_gan(0)._check_params(X.shape[1])
+        seed = draw_seed(self.random_state)
+        targets = {label: n for label, n in self.sampling_strategy_.items() if n > 0}
+
+        self.generators_ = {}
+        if self.mode == "shared":
+            gan = self._make_gan(child_seed(seed, 0)).fit(X, y)
+            self.generators_ = {label: gan for label in self.sampling_strategy_}
+            self.history_ = gan.history_
+            self.device_ = gan.device_
+        else:
+            self.history_ = {}
+            for i, label in enumerate(self.sampling_strategy_):
+                if self.sampling_strategy_[label] == 0:
+                    continue
+                gan = self._make_gan(child_seed(seed, 0, i)).fit(X[y == label])
+                self.generators_[label] = gan
+                self.history_[label] = gan.history_
+                self.device_ = gan.device_
+        if not self.generators_:  # nothing to train: every class is already at its target
+            self.device_ = "cpu"
+
+        X_parts, y_parts = [X], [y]
+        for i, (label, n_new) in enumerate(targets.items()):
+            X_parts.append(self._sample_class(label, n_new, child_seed(seed, 1, i)))
+            y_parts.append(np.full(n_new, label, dtype=y.dtype))
+        return np.concatenate(X_parts).astype(X.dtype, copy=False), np.concatenate(y_parts)
+
+    def _sample_class(self, label, n_samples, random_state, latent_quantization="default"):
+        gan = self.generators_[label]
+        return gan.sample(n_samples, y=label if gan.classes_ is not None else None,
+                          random_state=random_state, latent_quantization=latent_quantization)
+
+    def sample(self, n_samples, y, *, random_state=None, latent_quantization="default"):
+        """Generate more rows of one class from the fitted GAN.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of rows to generate.
+        y : label
+            The class to generate. In ``'per_class'`` mode, only classes that were over-sampled
+            have a GAN.
+        random_state : int, RandomState instance or None, default=None
+            Seed for this draw; ``None`` continues a stream seeded by ``fit_resample``.
+        latent_quantization : float or None, default='default'
+            Overrides ``latent_quantization`` for this draw.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_in_)
+            New rows of class ``y``, in the original scale and dtype.
+        """
+        check_is_fitted(self, "generators_")
+        if latent_quantization != "default":
+            check_latent_quantization(latent_quantization)
+        if not np.isscalar(y) or y not in self.generators_:
+            raise ValueError(
+                f"y must be one of the classes with a fitted GAN: {list(self.generators_)}; "
+                f"got {y!r}."
+            )
+        return self._sample_class(y, n_samples, random_state, latent_quantization)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.non_deterministic = False
+        return tags
+
+
+GANOverSampler.__doc__ = GANOverSampler.__doc__.format(
+    sampling_strategy=BaseOverSampler._sampling_strategy_docstring
+)

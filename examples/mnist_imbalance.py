@@ -144,6 +144,17 @@ def format_table(summary, n_minority):
     return "\n".join(lines)
 
 
+def format_seed30(summary, n_minority):
+    """The seed's own yardstick: correct answers on 10 test images per digit."""
+    lines = ["The seed's 30-image test (the first 10 test images of each digit), correct out of "
+             "30, mean over seeds:", "", "| method | correct / 30 |", "|---|---|"]
+    for e in summary:
+        if e["n_minority"] == n_minority and e["ran"]:
+            c = e["seed30_correct"]
+            lines.append(f"| {e['label']} | {c['mean']:.1f} ± {c['std']:.1f} |")
+    return "\n".join(lines)
+
+
 def plot(summary, rows, samples, out):
     import matplotlib
 
@@ -270,8 +281,13 @@ def main(argv=None):
         writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(r for r in rows if r.get("ran", True))
-    for n in counts:
-        print("\n" + format_table(summary, n))
+    tables = "\n\n".join(format_table(summary, n) for n in counts)
+    header = (f"MNIST source: {mnist.source}. Test images: {len(data[3])}. Seeds: {n_seeds}. "
+              f"Mean ± std over seeds. Run time: {elapsed / 60:.0f} minutes"
+              f"{' (--quick)' if args.quick else ''}.\n\n")
+    seed30 = format_seed30(summary, counts[0])
+    (out / "results.md").write_text(header + tables + "\n\n" + seed30 + "\n")
+    print("\n" + tables + "\n\n" + seed30)
     if samples is not None:
         plot(summary, rows, samples, out)
     print(f"\nWrote {out} in {elapsed / 60:.1f} minutes.")

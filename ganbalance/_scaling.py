@@ -19,8 +19,12 @@ class ImageScaler:
         return (2.0 * (X - self.low_) / (self.high_ - self.low_) - 1.0).astype(np.float32)
 
     def inverse_transform(self, Z, dtype):
-        X = (np.clip(Z, -1.0, 1.0) + 1.0) / 2.0 * (self.high_ - self.low_) + self.low_
-        return X.astype(dtype, copy=False)
+        """Back to pixel values; works in place on ``Z`` (a float32 array owned by the caller)."""
+        np.clip(Z, -1.0, 1.0, out=Z)
+        Z += 1.0
+        Z *= (self.high_ - self.low_) / 2.0
+        Z += self.low_
+        return Z.astype(dtype, copy=False)
 
 
 class RowScaler:

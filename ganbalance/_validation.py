@@ -9,30 +9,43 @@ import numpy as np
 
 
 def check_numeric_dtype(X, name: str = "X") -> None:
-    """Reject object, string, boolean-free complex data before scikit-learn would coerce it.
+    """Reject object, string and complex data before scikit-learn would coerce it.
 
     scikit-learn silently converts an object array of numbers to float; ganbalance refuses it so
     that a column of strings that happens to parse is never treated as a feature by accident.
     """
     dtypes = getattr(X, "dtypes", None)  # pandas DataFrame
     if dtypes is not None and not isinstance(dtypes, np.dtype):
-        kinds = {np.dtype(dt).kind if isinstance(dt, np.dtype) else "O" for dt in dtypes}
+        kinds = {_kind(dt) for dt in dtypes}
     else:
         dtype = getattr(X, "dtype", None)
-        if dtype is None:
-            dtype = np.asarray(X).dtype
-        kinds = {np.dtype(dtype).kind}
+        kinds = {_kind(np.asarray(X).dtype if dtype is None else dtype)}
     if kinds & {"O", "U", "S"}:
         raise TypeError(
             f"{name} must hold real numbers (int or float); got object or string data. "
             "Encode categorical columns numerically first."
         )
     if "c" in kinds:
-        raise TypeError(f"{name} must hold real numbers; got complex data.")
+        raise ValueError(f"Complex data not supported: {name} must hold real numbers.")
+
+
+def _kind(dtype) -> str:
+    """numpy's kind character of a numpy or pandas dtype ('O' when it has none)."""
+    for attr in ("subtype", "numpy_dtype"):  # pandas sparse and nullable dtypes
+        inner = getattr(dtype, attr, None)
+        if inner is not None:
+            dtype = inner
+            break
+    try:
+        return np.dtype(dtype).kind
+    except TypeError:
+        return "O"
 
 
 def check_same_length(X, y, x_name: str = "X", y_name: str = "y") -> None:
-    """Raise if X and y have different numbers of rows."""
+    """Raise if X and y have different numbers of rows (a missing y is left to later checks)."""
+    if y is None:
+        return
     n_x, n_y = _num_rows(X), _num_rows(y)
     if n_x != n_y:
         raise ValueError(

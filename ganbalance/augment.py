@@ -90,13 +90,36 @@ def affine_matrices(n, degrees=15.0, translate=0.1, scale=(0.9, 1.1), shear=10.0
     return torch.cat([a, shift.view(n, 2, 1)], dim=2)
 
 
+def affine_grid_basis(height, width, device=None, dtype=torch.float32):
+    """The linear map from flattened 2x3 affine matrices to sampling grids.
+
+    ``theta.reshape(N, 6) @ basis`` is ``F.affine_grid(theta, (N, C, height, width),
+    align_corners=False)`` flattened to ``(N, height * width * 2)``: one matrix product that writes
+    the grid in the layout ``grid_sample`` wants, several times faster on CPU.
+    """
+    ys = (torch.arange(height, device=device, dtype=dtype) * 2 + 1) / height - 1
+    xs = (torch.arange(width, device=device, dtype=dtype) * 2 + 1) / width - 1
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    base = torch.stack([gx, gy, torch.ones_like(gx)]).view(3, height * width)
+    basis = torch.zeros(2, 3, height * width, 2, device=device, dtype=dtype)
+    basis[0, :, :, 0] = base  # x' = theta[0] . (x, y, 1)
+    basis[1, :, :, 1] = base  # y' = theta[1] . (x, y, 1)
+    return basis.view(6, height * width * 2)
+
+
+def affine_grid(theta, height, width):
+    """Same as ``F.affine_grid(theta, (N, C, height, width), align_corners=False)``."""
+    basis = affine_grid_basis(height, width, theta.device, theta.dtype)
+    return (theta.reshape(-1, 6) @ basis).view(-1, height, width, 2)
+
+
 def warp(x, theta, flow=None):
     """Resample ``x`` through an affine map ``theta`` plus an optional displacement ``flow``.
 
     ``flow`` has shape ``(N, 2, H, W)`` in the normalised coordinates of
     :func:`torch.nn.functional.grid_sample`. Outside the image is background.
     """
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    grid = affine_grid(theta, x.shape[2], x.shape[3])
     if flow is not None:
         grid = grid + flow.permute(0, 2, 3, 1)
     return warp_grid(x, grid)

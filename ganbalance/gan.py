@@ -62,7 +62,7 @@ class ConditionalGAN(BaseEstimator):
         latent code and the label only.
     latent_dim : int, default=32
         Size of the latent code ``z ~ N(0, I)``.
-    n_steps : int, default=1500
+    n_steps : int, default=800
         Optimisation steps (one discriminator and one generator update each). The cost of ``fit``
         is ``n_steps * batch_size`` samples, independent of ``len(X)``; at most ``MAX_STEPS``.
     batch_size : int, default=64
@@ -78,12 +78,12 @@ class ConditionalGAN(BaseEstimator):
     diff_augment : bool, default=True
         Images only: DiffAugment (translation and cutout) on real and generated images before
         every discriminator call, in both steps.
-    discriminator : {'pair', 'sample'}, default='pair'
+    discriminator : {'pair', 'sample'}, default='sample'
         ``'pair'``: the discriminator judges ``(reference, sample)`` pairs, as DAGAN's does: is
         the sample another real member of the reference's class? Real pairs hold two different
         samples (or, for a class with one sample, two augmentations of it), so a generator that
         copies its reference is caught. ``'sample'``: it judges the sample alone.
-    diversity_weight : float, default=1.0
+    diversity_weight : float, default=0.0
         Weight of the mode-seeking term (MSGAN), which pushes different latent codes towards
         different samples. 0 disables it.
     ema_decay : float or None, default=0.99
@@ -145,14 +145,14 @@ class ConditionalGAN(BaseEstimator):
         image_shape=None,
         generator="reference",
         latent_dim=32,
-        n_steps=1500,
+        n_steps=800,
         batch_size=64,
         learning_rate=2e-4,
         loss="hinge",
         augment=True,
         diff_augment=True,
-        discriminator="pair",
-        diversity_weight=1.0,
+        discriminator="sample",
+        diversity_weight=0.0,
         ema_decay=0.99,
         class_balance=True,
         spectral_norm=True,

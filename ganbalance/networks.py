@@ -21,7 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
-from .augment import warp_grid
+from .augment import affine_grid_basis, warp_grid
 
 __all__ = [
     "ImageNoiseGenerator",
@@ -111,10 +111,13 @@ class ImageReferenceGenerator(nn.Module):
         self.max_affine, self.max_flow = max_affine, max_flow
         self.coarse = (_coarse(h), _coarse(w))
         feat = 2 * width
+        # The encoder reads a half-resolution copy of the reference: choosing a warp needs the
+        # coarse shape only, and this halves the cost of sampling on CPU.
         self.encoder = nn.Sequential(
+            nn.AvgPool2d(2, ceil_mode=True),
             nn.Conv2d(c, width, 4, 2, 1),
             nn.LeakyReLU(0.2),
-            nn.Conv2d(width, feat, 4, 2, 1),
+            nn.Conv2d(width, feat, 3, 1, 1),
             nn.LeakyReLU(0.2),
         )
         self.embed = nn.Embedding(n_classes, latent_dim)
@@ -126,6 +129,21 @@ class ImageReferenceGenerator(nn.Module):
             nn.init.zeros_(head.weight)
             nn.init.zeros_(head.bias)
         self.register_buffer("identity", torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
+        # The sampling grid (the affine map plus the displacement, at the coarse resolution,
+        # upsampled bilinearly) is linear in the 6 affine and 2 * hc * wc flow values: one fixed
+        # matrix maps them to the full-resolution grid, far faster on CPU than building and
+        # interpolating it.
+        n_coarse = self.coarse[0] * self.coarse[1]
+        basis = torch.eye(n_coarse).view(-1, 1, *self.coarse)
+        upsample = F.interpolate(basis, size=(h, w), mode="bilinear", align_corners=False)
+        upsample = upsample.view(n_coarse, h * w)
+        affine = affine_grid_basis(*self.coarse).view(6, n_coarse, 2)
+        affine = torch.einsum("aqj,qp->apj", affine, upsample)
+        flow = torch.zeros(2, n_coarse, h * w, 2)
+        flow[0, :, :, 0] = upsample
+        flow[1, :, :, 1] = upsample
+        grid_map = torch.cat([affine.reshape(6, -1), flow.view(2 * n_coarse, -1)])
+        self.register_buffer("grid_map", grid_map, persistent=False)
 
     def forward(self, z, labels, reference):
         code = torch.cat([z, self.embed(labels)], dim=1)
@@ -139,11 +157,9 @@ class ImageReferenceGenerator(nn.Module):
             -1, 2, 3
         )
         n = reference.shape[0]
-        grid = F.affine_grid(theta, [n, 1, *self.coarse], align_corners=False).permute(0, 3, 1, 2)
-        grid = grid + self.max_flow * torch.tanh(self.flow_head(feats))
-        grid = F.interpolate(grid, size=self.image_shape[1:], mode="bilinear",
-                             align_corners=False)
-        return warp_grid(reference, grid.permute(0, 2, 3, 1))
+        flow = self.max_flow * torch.tanh(self.flow_head(feats))
+        grid = torch.cat([theta.reshape(n, 6), flow.reshape(n, -1)], dim=1) @ self.grid_map
+        return warp_grid(reference, grid.view(n, *self.image_shape[1:], 2))
 
 
 class ImageDiscriminator(nn.Module):

@@ -69,7 +69,7 @@ class GANOverSampler(BaseOverSampler):
         (DAGAN-style; a learned smooth warp for images, a learned residual for rows). ``'noise'``: a
         classic conditional DCGAN/MLP generator that draws from the latent code alone.
 
-    n_steps : int, default=1500
+    n_steps : int, default=800
         Optimisation steps of each GAN. Cost grows with ``n_steps * batch_size``, not with the
         number of rows; at most 100,000.
 
@@ -91,11 +91,11 @@ class GANOverSampler(BaseOverSampler):
     diff_augment : bool, default=True
         Images: DiffAugment (translation, cutout) before every discriminator call.
 
-    discriminator : {{'pair', 'sample'}}, default='pair'
+    discriminator : {{'pair', 'sample'}}, default='sample'
         ``'pair'``: judge ``(reference, sample)`` pairs, so that copies of the reference are
         caught (DAGAN). ``'sample'``: judge samples alone.
 
-    diversity_weight : float, default=1.0
+    diversity_weight : float, default=0.0
         Weight of the mode-seeking term that keeps different latent codes apart.
 
     ema_decay : float or None, default=0.99
@@ -184,15 +184,15 @@ class GANOverSampler(BaseOverSampler):
         image_shape=None,
         mode="shared",
         generator="reference",
-        n_steps=1500,
+        n_steps=800,
         batch_size=64,
         latent_dim=32,
         learning_rate=2e-4,
         loss="hinge",
         augment=True,
         diff_augment=True,
-        discriminator="pair",
-        diversity_weight=1.0,
+        discriminator="sample",
+        diversity_weight=0.0,
         ema_decay=0.99,
         latent_quantization=None,
         device="auto",
@@ -222,6 +222,8 @@ class GANOverSampler(BaseOverSampler):
         # must have the same length (checked before anything is converted).
         check_numeric_dtype(X, "X")
         check_same_length(X, y)
+        if hasattr(X, "sparse") and hasattr(X, "columns"):  # a pandas DataFrame of sparse columns
+            X = X.sparse.to_dense()  # a new frame; the output frame gets the sparse dtypes back
         y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
         X, y = validate_data(self, X=X, y=y, reset=True, accept_sparse=False,
                              dtype=[np.float64, np.float32])

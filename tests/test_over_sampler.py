@@ -293,7 +293,7 @@ def test_bad_X_shapes(tabular):
         (np.array([["a", "b"]] * 10, dtype=object), TypeError),
         (np.array([["a", "b"]] * 10), TypeError),
         (np.ones((10, 2), dtype=object), TypeError),
-        (np.ones((10, 2), dtype=complex), TypeError),
+        (np.ones((10, 2), dtype=complex), ValueError),
     ],
 )
 def test_object_string_complex_X(X_bad, exc):

@@ -50,7 +50,12 @@ METHODS = {
                                      random_state=seed, **_quick(quick))),
     "gan_per_class": ("GANOverSampler, mode='per_class'", lambda seed, quick: GANOverSampler(
         image_shape=IMAGE_SHAPE, mode="per_class", random_state=seed, **_quick(quick))),
+    # Ablation, not run by default (--methods gan_no_augment): the GAN without the affine
+    # augmentation of its real images and references, to show what the learned warp alone adds.
+    "gan_no_augment": ("GANOverSampler, augment=False", lambda seed, quick: GANOverSampler(
+        image_shape=IMAGE_SHAPE, augment=False, random_state=seed, **_quick(quick))),
 }
+DEFAULT_METHODS = [m for m in METHODS if m != "gan_no_augment"]
 
 
 def _quick(quick):
@@ -220,7 +225,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 5)")
     parser.add_argument("--counts", type=int, nargs="+", default=None,
                         help="minority counts to sweep (default 1 5 20 50)")
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--methods", nargs="+", default=DEFAULT_METHODS, choices=list(METHODS))
     parser.add_argument("--data-home", default=None, help="folder with the MNIST IDX files")
     parser.add_argument("--out", default=str(HERE / "results" / "mnist_imbalance"))
     args = parser.parse_args(argv)

@@ -117,8 +117,9 @@ class GANOverSampler(BaseOverSampler):
         Number of new samples for each class.
 
     generators_ : dict
-        The fitted :class:`ConditionalGAN` that generates each class in
-        ``sampling_strategy_``. In ``'shared'`` mode every class maps to the same object.
+        The fitted :class:`ConditionalGAN` that generates each class: in ``'shared'`` mode
+        every class of ``y`` maps to the one shared GAN; in ``'per_class'`` mode each class that
+        was over-sampled maps to its own.
 
     history_ : dict
         Training losses: the shared GAN's ``history_`` in ``'shared'`` mode, or a dict mapping
@@ -242,7 +243,7 @@ class GANOverSampler(BaseOverSampler):
         self.generators_ = {}
         if self.mode == "shared":
             gan = self._make_gan(child_seed(seed, 0)).fit(X, y)
-            self.generators_ = {label: gan for label in self.sampling_strategy_}
+            self.generators_ = {label: gan for label in gan.classes_}
             self.history_ = gan.history_
             self.device_ = gan.device_
         else:

@@ -173,7 +173,8 @@ def test_shared_mode_one_gan(digits):
     assert not hasattr(sampler, "generators_")  # fit only checks; fit_resample trains
     sampler.fit_resample(X, y)
     gans = {id(g) for g in sampler.generators_.values()}
-    assert len(gans) == 1
+    assert len(gans) == 1 and set(sampler.generators_) == {0, 1, 2}
+    assert sampler.sample(4, y=0).shape == (4, X.shape[1])  # the majority class too
     assert len(sampler.history_["d_loss"]) == FAST["n_steps"]
 
 

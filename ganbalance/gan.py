@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 MAX_STEPS = 100_000
 
 _GENERATORS = ("reference", "noise")
-_DISCRIMINATORS = ("pair", "sample")
+_DISCRIMINATORS = ("auto", "pair", "sample")
 
 
 class ConditionalGAN(BaseEstimator):
@@ -78,11 +78,14 @@ class ConditionalGAN(BaseEstimator):
     diff_augment : bool, default=True
         Images only: DiffAugment (translation and cutout) on real and generated images before
         every discriminator call, in both steps.
-    discriminator : {'pair', 'sample'}, default='sample'
+    discriminator : {'auto', 'pair', 'sample'}, default='auto'
         ``'pair'``: the discriminator judges ``(reference, sample)`` pairs, as DAGAN's does: is
         the sample another real member of the reference's class? Real pairs hold two different
         samples (or, for a class with one sample, two augmentations of it), so a generator that
-        copies its reference is caught. ``'sample'``: it judges the sample alone.
+        copies its reference is caught. ``'sample'``: it judges the sample alone. ``'auto'``:
+        ``'sample'`` for images with ``augment=True`` (the augmented references already make
+        the samples vary, and measured better), ``'pair'`` otherwise (a reference generator
+        judged sample by sample learns to copy rows).
     diversity_weight : float, default=0.0
         Weight of the mode-seeking term (MSGAN), which pushes different latent codes towards
         different samples. 0 disables it.
@@ -115,6 +118,8 @@ class ConditionalGAN(BaseEstimator):
         ``eval`` mode.
     discriminator_ : torch.nn.Module
         The trained discriminator.
+    discriminator_type_ : {'pair', 'sample'}
+        The discriminator used, ``discriminator`` with ``'auto'`` resolved.
     classes_ : ndarray or None
         The labels seen in ``fit``; None for an unconditional GAN.
     class_counts_ : ndarray
@@ -151,7 +156,7 @@ class ConditionalGAN(BaseEstimator):
         loss="hinge",
         augment=True,
         diff_augment=True,
-        discriminator="sample",
+        discriminator="auto",
         diversity_weight=0.0,
         ema_decay=0.99,
         class_balance=True,
@@ -239,7 +244,7 @@ class ConditionalGAN(BaseEstimator):
     # ------------------------------------------------------------------ building
     def _build(self, n_features, n_classes):
         shape = self.image_shape
-        pair = self.discriminator == "pair"
+        pair = self.discriminator_type_ == "pair"
         if shape is not None:
             gen_cls = (networks.ImageReferenceGenerator if self.generator == "reference"
                        else networks.ImageNoiseGenerator)
@@ -286,6 +291,10 @@ class ConditionalGAN(BaseEstimator):
         n_classes = int(codes.max()) + 1
         self.n_features_in_ = X.shape[1]
         self.dtype_ = X.dtype
+        self.discriminator_type_ = self.discriminator
+        if self.discriminator == "auto":
+            images_augmented = self.image_shape is not None and self.augment
+            self.discriminator_type_ = "sample" if images_augmented else "pair"
         self.class_counts_ = np.bincount(codes, minlength=n_classes)
         self._scaler = (ImageScaler() if self.image_shape is not None else RowScaler()).fit(X)
         order = np.argsort(codes, kind="stable")
@@ -337,7 +346,7 @@ class ConditionalGAN(BaseEstimator):
                                                torch.as_tensor(self.class_counts_))
         batch = self.batch_size
 
-        pair = self.discriminator == "pair"
+        pair = self.discriminator_type_ == "pair"
 
         def view(x, reference):
             # What the discriminator sees: the sample, or the (reference, sample) pair, with the

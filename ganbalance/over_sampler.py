@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 from imblearn.over_sampling.base import BaseOverSampler
@@ -12,7 +13,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._random import child_seed, draw_seed
 from ._validation import check_numeric_dtype, check_same_length
+from .exceptions import GANCollapseWarning
 from .gan import MAX_STEPS, ConditionalGAN, check_latent_quantization
+from .metrics import detect_collapse, quality_report
 
 __all__ = ["GANOverSampler"]
 
@@ -91,9 +94,10 @@ class GANOverSampler(BaseOverSampler):
     diff_augment : bool, default=True
         Images: DiffAugment (translation, cutout) before every discriminator call.
 
-    discriminator : {{'pair', 'sample'}}, default='sample'
+    discriminator : {{'auto', 'pair', 'sample'}}, default='auto'
         ``'pair'``: judge ``(reference, sample)`` pairs, so that copies of the reference are
-        caught (DAGAN). ``'sample'``: judge samples alone.
+        caught (DAGAN). ``'sample'``: judge samples alone. ``'auto'``: ``'sample'`` for images
+        with ``augment=True``, ``'pair'`` otherwise.
 
     diversity_weight : float, default=0.0
         Weight of the mode-seeking term that keeps different latent codes apart.
@@ -169,7 +173,7 @@ class GANOverSampler(BaseOverSampler):
         "loss": [StrOptions({"hinge", "bce"})],
         "augment": ["boolean"],
         "diff_augment": ["boolean"],
-        "discriminator": [StrOptions({"pair", "sample"})],
+        "discriminator": [StrOptions({"auto", "pair", "sample"})],
         "diversity_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "ema_decay": [Interval(numbers.Real, 0, 1, closed="left"), None],
         "latent_quantization": [Interval(numbers.Real, 0, None, closed="neither"), None],
@@ -192,7 +196,7 @@ class GANOverSampler(BaseOverSampler):
         loss="hinge",
         augment=True,
         diff_augment=True,
-        discriminator="sample",
+        discriminator="auto",
         diversity_weight=0.0,
         ema_decay=0.99,
         latent_quantization=None,
@@ -262,7 +266,60 @@ class GANOverSampler(BaseOverSampler):
         for i, (label, n_new) in enumerate(targets.items()):
             X_parts.append(self._sample_class(label, n_new, child_seed(seed, 1, i)))
             y_parts.append(np.full(n_new, label, dtype=y.dtype))
+        if targets:
+            self._warn_if_collapsed(X, y, np.concatenate(X_parts[1:]), np.concatenate(y_parts[1:]))
         return np.concatenate(X_parts).astype(X.dtype, copy=False), np.concatenate(y_parts)
+
+    def _warn_if_collapsed(self, X, y, X_new, y_new):
+        """Warn about classes whose new rows have near-zero variety or copy the real ones."""
+        reasons = detect_collapse(X, y, X_new, y_new, image_shape=self.image_shape)
+        if reasons:
+            detail = "; ".join(f"class {label!r}: {why}" for label, why in reasons.items())
+            warnings.warn(
+                f"GANOverSampler generated collapsed samples ({detail}). Check them with "
+                "quality_report(X, y); more n_steps, or augment=True for images, usually help.",
+                GANCollapseWarning,
+                stacklevel=3,
+            )
+
+    def quality_report(self, X, y, *, n_samples=None, random_state=None, **kwargs):
+        """Per-class quality of the generated rows: one call, one DataFrame.
+
+        Draws new rows of every over-sampled class from the fitted GAN (as many as
+        ``fit_resample`` generated, or ``n_samples`` per class) and compares them with the real
+        ``X, y`` using :func:`ganbalance.metrics.quality_report`: class consistency, Fréchet
+        distance, density and coverage, copy rate against its real baseline, variety, and a
+        collapse flag. Plot it with :func:`ganbalance.metrics.plot_quality_report`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The real rows (usually those given to ``fit_resample``).
+        y : array-like of shape (n_samples,)
+            Their labels.
+        n_samples : int, default=None
+            Rows to generate per class; ``None`` uses the counts of ``sampling_strategy_``.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draw and the feature classifier.
+        **kwargs
+            Passed to :func:`ganbalance.metrics.quality_report` (e.g. ``classifier``, ``k``).
+
+        Returns
+        -------
+        report : pandas.DataFrame
+            One row per class of ``y``.
+        """
+        check_is_fitted(self, "generators_")
+        seed = draw_seed(random_state)
+        counts = {label: n for label, n in self.sampling_strategy_.items() if n > 0}
+        if n_samples is not None:
+            counts = {label: n_samples for label in counts}
+        X_new = [self._sample_class(label, n, child_seed(seed, i))
+                 for i, (label, n) in enumerate(counts.items())]
+        y_new = [np.full(n, label) for label, n in counts.items()]
+        kwargs.setdefault("device", self.device)
+        return quality_report(X, y, np.concatenate(X_new), np.concatenate(y_new),
+                              image_shape=self.image_shape, random_state=seed, **kwargs)
 
     def _sample_class(self, label, n_samples, random_state, latent_quantization="default"):
         gan = self.generators_[label]

@@ -1,6 +1,7 @@
 """GANOverSampler: counts, dtypes, pandas, determinism, RNG hygiene, pickling, modes, bad input."""
 
 import pickle
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -11,6 +12,8 @@ from sklearn.datasets import load_digits, make_classification
 from sklearn.linear_model import LogisticRegression
 
 from ganbalance import AffineOverSampler, ConditionalGAN, GANOverSampler
+from ganbalance.exceptions import GANCollapseWarning
+from ganbalance.metrics import copy_rate
 
 FAST = dict(n_steps=6, batch_size=16, device="cpu")
 
@@ -225,6 +228,41 @@ def test_latent_quantization_reduces_variety(digits):
     assert len(np.unique(coarse.round(5), axis=0)) <= 40
     free = gan.sample(200, y=0, random_state=0)
     assert len(np.unique(free.round(5), axis=0)) == 200
+
+
+def test_collapse_warning_for_copies(tabular):
+    X, y = tabular
+    with pytest.warns(GANCollapseWarning, match="class 1: copy rate"):
+        GANOverSampler(n_steps=0, random_state=0, device="cpu").fit_resample(X, y)
+
+
+def test_no_collapse_warning_when_varied(digits):
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GANCollapseWarning)
+        GANOverSampler(image_shape=(1, 8, 8), random_state=0, n_steps=30, batch_size=16,
+                       device="cpu").fit_resample(X, y)
+
+
+def test_tabular_default_does_not_copy(tabular):
+    """'auto' picks the pair discriminator for rows, which stops the generator copying them."""
+    X, y = tabular
+    sampler = GANOverSampler(random_state=0, device="cpu", n_steps=300)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert sampler.generators_[1].discriminator_type_ == "pair"
+    new = X_res[len(X):]
+    assert copy_rate(X, y, new, y_res[len(X):])[1] < 0.5
+
+
+def test_quality_report(digits):
+    pytest.importorskip("pandas")
+    X, y = digits
+    sampler = GANOverSampler(image_shape=(1, 8, 8), random_state=0, **FAST)
+    sampler.fit_resample(X, y)
+    report = sampler.quality_report(X, y, random_state=0, epochs=2)
+    assert list(report["class"]) == [0, 1, 2]
+    assert report.loc[report["class"] == 2, "n_synthetic"].item() == 39
+    assert report.loc[report["class"] == 0, "n_synthetic"].item() == 0
 
 
 def test_in_imblearn_pipeline(tabular):

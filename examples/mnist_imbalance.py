@@ -92,9 +92,11 @@ def run_one(method, seed, n_minority, data, quick, keep_sampler=False):
     start = time.perf_counter()
     X_fit, y_fit = (X, y) if sampler is None else sampler.fit_resample(X, y)
     fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
     clf = make_classifier(seed, quick).fit(X_fit, y_fit)
     row = {"method": method, "seed": seed, "n_minority": n_minority,
-           "resample_seconds": fit_seconds, **scores(y_test, clf.predict(X_test))}
+           "resample_seconds": fit_seconds, "train_seconds": time.perf_counter() - start,
+           **scores(y_test, clf.predict(X_test))}
     row["seed30_correct"] = int((clf.predict(X_seed30) == y_seed30).sum())
     if keep_sampler:
         return row, (X, y, sampler)
@@ -228,6 +230,8 @@ def main(argv=None):
     parser.add_argument("--methods", nargs="+", default=DEFAULT_METHODS, choices=list(METHODS))
     parser.add_argument("--data-home", default=None, help="folder with the MNIST IDX files")
     parser.add_argument("--out", default=str(HERE / "results" / "mnist_imbalance"))
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs already in OUT/runs.jsonl and do only the others")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -241,6 +245,16 @@ def main(argv=None):
     print(f"MNIST source: {mnist.source}" + (f" ({mnist.path})" if mnist.path else "")
           + f"; test images of digits {DIGITS}: {len(data[3])}", flush=True)
 
+    # Every run is appended to runs.jsonl as it finishes, so a long run can be resumed.
+    log = out / "runs.jsonl"
+    done = {}
+    if args.resume and log.exists():
+        for line in log.read_text().splitlines():
+            run = json.loads(line)
+            done[(run["method"], run["n_minority"], run["seed"])] = run
+    elif log.exists():
+        log.unlink()
+
     started = time.perf_counter()
     rows, samples = [], None
     for n_minority in counts:
@@ -251,8 +265,13 @@ def main(argv=None):
                                  "ran": False})
                     continue
                 keep = method == "gan" and seed == 0 and n_minority == counts[0]
+                if (method, n_minority, seed) in done and not keep:
+                    rows.append(done[(method, n_minority, seed)])
+                    continue
                 row, kept = run_one(method, seed, n_minority, data, args.quick, keep)
                 rows.append(row)
+                with open(log, "a") as f:
+                    f.write(json.dumps(row) + "\n")
                 if kept is not None:
                     X, y, sampler = kept
                     samples = (X[y == MINORITY], sampler.sample(40, y=MINORITY, random_state=0))
@@ -260,7 +279,8 @@ def main(argv=None):
                       f"bal.acc={row['balanced_accuracy']:.3f} "
                       f"recall(1)={row['minority_recall']:.3f} "
                       f"resample={row['resample_seconds']:.1f}s", flush=True)
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - started + sum(
+        r.get("resample_seconds", 0) + r.get("train_seconds", 0) for r in done.values())
 
     summary = summarise(rows)
     result = {

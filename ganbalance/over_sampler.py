@@ -36,6 +36,7 @@ _GAN_PARAMS = (
     "latent_quantization",
     "device",
     "verbose",
+    "callbacks",
 )
 
 
@@ -115,6 +116,11 @@ class GANOverSampler(BaseOverSampler):
     verbose : int, default=0
         Show a progress bar with the losses.
 
+    callbacks : list of Callback or callable, default=None
+        Passed to every GAN the sampler trains, e.g.
+        :class:`ganbalance.callbacks.SnapshotGrid` to watch training. (In a pipeline the
+        sampler, and so its callbacks, are cloned: read them from the fitted step.)
+
     Attributes
     ----------
     sampling_strategy_ : dict
@@ -179,6 +185,7 @@ class GANOverSampler(BaseOverSampler):
         "latent_quantization": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "device": [str],
         "verbose": ["verbose"],
+        "callbacks": [list, tuple, callable, None],
     }
 
     def __init__(
@@ -202,6 +209,7 @@ class GANOverSampler(BaseOverSampler):
         latent_quantization=None,
         device="auto",
         verbose=0,
+        callbacks=None,
     ):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
@@ -221,6 +229,7 @@ class GANOverSampler(BaseOverSampler):
         self.latent_quantization = latent_quantization
         self.device = device
         self.verbose = verbose
+        self.callbacks = callbacks
 
     def _check_X_y(self, X, y, accept_sparse=None):
         # Stricter than imblearn's default: no object or complex X, no sparse X, and X and y

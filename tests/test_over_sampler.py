@@ -265,6 +265,14 @@ def test_quality_report(digits):
     assert report.loc[report["class"] == 0, "n_synthetic"].item() == 0
 
 
+def test_callbacks_reach_the_gan(digits):
+    X, y = digits
+    steps = []
+    GANOverSampler(callbacks=[lambda gan, step, logs: steps.append(step)], random_state=0,
+                   **FAST).fit_resample(X, y)
+    assert steps == list(range(1, FAST["n_steps"] + 1))
+
+
 def test_in_imblearn_pipeline(tabular):
     X, y = tabular
     pipe = make_pipeline(GANOverSampler(random_state=0, **FAST), LogisticRegression())

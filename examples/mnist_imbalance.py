@@ -151,6 +151,25 @@ def format_table(summary, n_minority):
     return "\n".join(lines)
 
 
+def quality(sampler, X, y, out, quick):
+    """The quality report of the seed-0 GAN: saved as CSV and PNG, returned as Markdown."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ganbalance.metrics import plot_quality_report
+
+    report = sampler.quality_report(X, y, random_state=0, epochs=2 if quick else None)
+    report.to_csv(out / "quality_report.csv", index=False)
+    plot_quality_report(report).savefig(out / "quality_report.png", dpi=110)
+    columns = ["class", "n_real", "n_synthetic", "consistency", "frechet_distance", "coverage",
+               "copy_rate", "copy_rate_baseline", "variety", "collapse"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for _, r in report[columns].iterrows():
+        lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
+                                       for v in r) + " |")
+    return "\n".join(lines)
+
+
 def format_seed30(summary, n_minority):
     """The seed's own yardstick: correct answers on 10 test images per digit."""
     lines = ["The seed's 30-image test (the first 10 test images of each digit), correct out of "
@@ -232,6 +251,9 @@ def main(argv=None):
     parser.add_argument("--out", default=str(HERE / "results" / "mnist_imbalance"))
     parser.add_argument("--resume", action="store_true",
                         help="keep the runs already in OUT/runs.jsonl and do only the others")
+    parser.add_argument("--summarize-only", action="store_true",
+                        help="with --resume: write the results from OUT/runs.jsonl, running only "
+                             "the seed-0 GAN that the sample grid and quality report need")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -256,7 +278,7 @@ def main(argv=None):
         log.unlink()
 
     started = time.perf_counter()
-    rows, samples = [], None
+    rows, samples, report = [], None, None
     for n_minority in counts:
         for method in methods:
             for seed in range(n_seeds):
@@ -268,6 +290,8 @@ def main(argv=None):
                 if (method, n_minority, seed) in done and not keep:
                     rows.append(done[(method, n_minority, seed)])
                     continue
+                if args.summarize_only and not keep:
+                    continue
                 row, kept = run_one(method, seed, n_minority, data, args.quick, keep)
                 rows.append(row)
                 with open(log, "a") as f:
@@ -275,6 +299,7 @@ def main(argv=None):
                 if kept is not None:
                     X, y, sampler = kept
                     samples = (X[y == MINORITY], sampler.sample(40, y=MINORITY, random_state=0))
+                    report = quality(sampler, X, y, out, args.quick)
                 print(f"n={n_minority:>2} {method:<14} seed={seed} "
                       f"bal.acc={row['balanced_accuracy']:.3f} "
                       f"recall(1)={row['minority_recall']:.3f} "
@@ -311,6 +336,10 @@ def main(argv=None):
               f"Mean ± std over seeds. Run time: {elapsed / 60:.0f} minutes"
               f"{' (--quick)' if args.quick else ''}.\n\n")
     seed30 = format_seed30(summary, counts[0])
+    if report is not None:
+        seed30 += ("\n\nQuality of the GAN's generated digits (seed 0, "
+                   f"{counts[0]} real image(s) of digit {MINORITY}; ganbalance.metrics):\n\n"
+                   + report)
     (out / "results.md").write_text(header + tables + "\n\n" + seed30 + "\n")
     print("\n" + tables + "\n\n" + seed30)
     if samples is not None:

@@ -1,5 +1,7 @@
 """GANOverSampler in front of other classifiers: TorchClassifier and a skorch net."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -51,3 +53,26 @@ def test_pipeline_with_skorch_net(imbalanced_digits):
     sampler = pipe.steps[0][1]
     assert sampler.sampling_strategy_[2] == 97
     assert balanced_accuracy_score(y_test, pipe.predict(X_test)) > 0.6
+
+
+MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+
+
+@pytest.mark.skipif(not MNIST.is_dir(), reason="needs the MNIST files in ../shared/data/mnist")
+def test_issue_pipeline_on_real_mnist():
+    """The pipeline of the README quick start, on real MNIST (short training)."""
+    from ganbalance.datasets import load_mnist, make_imbalanced_digits
+
+    mnist = load_mnist(MNIST)
+    X, y = make_imbalanced_digits(mnist.X_train / 255.0, mnist.y_train, {1: 5, 2: 100, 3: 100},
+                                  random_state=0)
+    pipe = make_pipeline(
+        GANOverSampler(image_shape=(1, 28, 28), n_steps=30, random_state=0, device="cpu"),
+        TorchClassifier(SmallCNN, image_shape=(1, 28, 28), max_epochs=3, random_state=0,
+                        device="cpu"),
+    )
+    pipe.fit(X, y)
+    test = np.isin(mnist.y_test, [1, 2, 3])
+    pred = pipe.predict(mnist.X_test[test] / 255.0)
+    assert set(pred) <= {1, 2, 3}
+    assert balanced_accuracy_score(mnist.y_test[test], pred) > 0.5

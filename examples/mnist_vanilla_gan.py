@@ -116,6 +116,26 @@ def tail_mean(values, n=100):
     return float(np.mean(values[-n:]))
 
 
+def write_markdown(result, path):
+    """The numbers of ``results.json`` as the table the docs page includes."""
+    first, last = result["first_100_steps_mean"], result["last_100_steps_mean"]
+    n = result["n_steps"]
+    lines = [
+        f"One run, `random_state={result['random_state']}`, MNIST source: "
+        f"{result['mnist_source']}, {result['machine']}: {result['seconds']:.0f} s for "
+        f"{n:,} steps.", "",
+        "| | d_loss | g_loss | D(x) | D(G(z)) |", "|---|---|---|---|---|",
+        f"| steps 1 to {min(100, n)}, mean | {first['d_loss']:.2f} | {first['g_loss']:.2f} | "
+        f"{first['D(x)']:.2f} | {first['D(G(z))']:.2f} |",
+        f"| steps {max(1, n - 99)} to {n}, mean | {last['d_loss']:.2f} | {last['g_loss']:.2f} | "
+        f"{last['D(x)']:.2f} | {last['D(G(z))']:.2f} |",
+        "| at equilibrium (bce) | 1.39 (2 ln 2) | 0.69 (ln 2) | 0.5 | 0.5 |", "",
+        f"Sample spread (pixel spread across the 16 final samples over that across 16 real "
+        f"images; near 0 means mode collapse): {result['sample_spread']:.2f}.",
+    ]
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: 60 steps, every 20")
@@ -192,6 +212,7 @@ def main(argv=None):
                 "divided by that across 16 random real images (near 0: mode collapse).",
     }
     (out / "results.json").write_text(json.dumps(result, indent=2))
+    write_markdown(result, out / "results.md")
     last = result["last_100_steps_mean"]
     print(f"Trained {n_steps} steps in {seconds:.0f} s. Last 100 steps: "
           f"d_loss={last['d_loss']:.3f} g_loss={last['g_loss']:.3f} D(x)={last['D(x)']:.3f} "

@@ -33,7 +33,35 @@ def _rand(shape, generator, device):
 
 
 def random_translation(x, ratio=0.125, generator=None):
-    """Shift each image by up to ``ratio`` of its size, filling with the background."""
+    """Shift each image by up to ``ratio`` of its size, filling with the background.
+
+    Each image gets its own whole-pixel shift, drawn uniformly in ``[-s, s]`` pixels along each
+    axis, with ``s = round(ratio * size)``.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (N, C, H, W)
+        Images in ``[-1, 1]``, ``-1`` being the background.
+    ratio : float, default=0.125
+        Largest shift, as a fraction of the image's height and width.
+    generator : torch.Generator, default=None
+        Source of randomness (a CPU generator); None uses torch's global one.
+
+    Returns
+    -------
+    torch.Tensor of shape (N, C, H, W)
+        The shifted images; ``x`` itself when the largest shift rounds to zero pixels.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.augment import random_translation
+    >>> x = -torch.ones(1, 1, 8, 8)
+    >>> x[0, 0, 3:5, 3:5] = 1  # a 2 x 2 blob of ink
+    >>> out = random_translation(x, ratio=0.125, generator=torch.Generator().manual_seed(0))
+    >>> out.shape, int((out == 1).sum())  # moved by at most one pixel, still whole
+    (torch.Size([1, 1, 8, 8]), 4)
+    """
     n, _, h, w = x.shape
     sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
     if sh == 0 and sw == 0:
@@ -48,7 +76,34 @@ def random_translation(x, ratio=0.125, generator=None):
 
 
 def random_cutout(x, ratio=0.5, generator=None):
-    """Blank a square of ``ratio`` times the image size at a random place in each image."""
+    """Blank a square of ``ratio`` times the image size at a random place in each image.
+
+    The square is filled with the background (``-1``); its centre is drawn uniformly over the
+    image, so it may be cut by the border.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (N, C, H, W)
+        Images in ``[-1, 1]``, ``-1`` being the background.
+    ratio : float, default=0.5
+        Side of the square, as a fraction of the image's height and width.
+    generator : torch.Generator, default=None
+        Source of randomness (a CPU generator); None uses torch's global one.
+
+    Returns
+    -------
+    torch.Tensor of shape (N, C, H, W)
+        The images with the square blanked; ``x`` itself when the square rounds to nothing.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.augment import random_cutout
+    >>> x = torch.ones(2, 1, 8, 8)  # all ink
+    >>> out = random_cutout(x, ratio=0.5, generator=torch.Generator().manual_seed(0))
+    >>> out.shape, bool((out == -1).any()), bool((out == 1).any())
+    (torch.Size([2, 1, 8, 8]), True, True)
+    """
     n, _, h, w = x.shape
     ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
     if ch == 0 or cw == 0:
@@ -62,7 +117,39 @@ def random_cutout(x, ratio=0.5, generator=None):
 
 
 def diff_augment(x, generator=None, translation=0.125, cutout=0.5):
-    """DiffAugment's translation and cutout policy, applied to real and fake alike."""
+    """DiffAugment's translation and cutout policy, applied to real and fake alike.
+
+    :func:`random_translation` then :func:`random_cutout` (Zhao et al. 2020). Both are
+    differentiable with respect to ``x``, so the generator is trained through them.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (N, C, H, W)
+        Images in ``[-1, 1]``, ``-1`` being the background.
+    generator : torch.Generator, default=None
+        Source of randomness (a CPU generator); None uses torch's global one.
+    translation : float, default=0.125
+        ``ratio`` of :func:`random_translation`; 0 leaves it out.
+    cutout : float, default=0.5
+        ``ratio`` of :func:`random_cutout`; 0 leaves it out.
+
+    Returns
+    -------
+    torch.Tensor of shape (N, C, H, W)
+        The augmented images.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.augment import diff_augment
+    >>> x = torch.zeros(4, 1, 8, 8, requires_grad=True)
+    >>> out = diff_augment(x, generator=torch.Generator().manual_seed(0))
+    >>> out.shape
+    torch.Size([4, 1, 8, 8])
+    >>> out.sum().backward()  # gradients flow back to the images
+    >>> x.grad.shape
+    torch.Size([4, 1, 8, 8])
+    """
     if translation:
         x = random_translation(x, translation, generator)
     if cutout:
@@ -135,6 +222,37 @@ def warp_grid(x, grid):
 
 def random_affine(x, degrees=15.0, translate=0.1, scale=(0.9, 1.1), shear=10.0,
                   generator=None):
-    """Rotate, shear, scale and shift each image at random (bilinear, background fill)."""
+    """Rotate, shear, scale and shift each image at random (bilinear, background fill).
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (N, C, H, W)
+        Images in ``[-1, 1]``, ``-1`` being the background.
+    degrees : float, default=15.0
+        Rotation, drawn uniformly in ``[-degrees, degrees]``.
+    translate : float, default=0.1
+        Shift, drawn uniformly in ``[-translate, translate]`` of the image size along each axis.
+    scale : tuple of float, default=(0.9, 1.1)
+        Range of the zoom factor.
+    shear : float, default=10.0
+        Shear angle, drawn uniformly in ``[-shear, shear]`` degrees.
+    generator : torch.Generator, default=None
+        Source of randomness (a CPU generator); None uses torch's global one.
+
+    Returns
+    -------
+    torch.Tensor of shape (N, C, H, W)
+        The transformed images, in the dtype of ``x``; what moves in from outside the image is
+        background.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.augment import random_affine
+    >>> x = torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    >>> out = random_affine(x, degrees=30, generator=torch.Generator().manual_seed(1))
+    >>> out.shape, bool(out.min() >= -1 and out.max() <= 1)
+    (torch.Size([4, 1, 8, 8]), True)
+    """
     theta = affine_matrices(x.shape[0], degrees, translate, scale, shear, generator, x.device)
     return warp(x, theta.to(x.dtype))

@@ -116,7 +116,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         The class labels, in the order of the module's outputs.
     n_features_in_ : int
         Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names seen in :meth:`fit`, when ``X`` was a DataFrame with string column names.
     history_ : list of dict
         One dict per epoch with ``epoch``, ``train_loss``, ``train_acc``, ``dur`` (seconds) and,

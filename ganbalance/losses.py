@@ -11,27 +11,112 @@ __all__ = ["hinge", "non_saturating", "mode_seeking", "LOSSES"]
 
 
 def hinge_d(real_logits, fake_logits):
-    """Hinge loss for the discriminator (Lim and Ye 2017; Miyato et al. 2018)."""
+    """Hinge loss for the discriminator (Lim and Ye 2017; Miyato et al. 2018).
+
+    ``mean(relu(1 - real_logits)) + mean(relu(1 + fake_logits))``: zero once real logits are
+    above +1 and generated ones below -1.
+
+    Parameters
+    ----------
+    real_logits, fake_logits : torch.Tensor
+        The discriminator's raw outputs on real and on generated samples.
+
+    Returns
+    -------
+    torch.Tensor
+        The loss, a scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.losses import hinge_d
+    >>> hinge_d(torch.tensor([2.0, 0.5]), torch.tensor([-2.0, 0.0]))
+    tensor(0.7500)
+    """
     return F.relu(1.0 - real_logits).mean() + F.relu(1.0 + fake_logits).mean()
 
 
 def hinge_g(fake_logits):
-    """Hinge loss for the generator."""
+    """Hinge loss for the generator: ``-mean(fake_logits)``.
+
+    Parameters
+    ----------
+    fake_logits : torch.Tensor
+        The discriminator's raw outputs on generated samples.
+
+    Returns
+    -------
+    torch.Tensor
+        The loss, a scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.losses import hinge_g
+    >>> hinge_g(torch.tensor([-2.0, 0.0]))
+    tensor(1.)
+    """
     return -fake_logits.mean()
 
 
 def non_saturating_d(real_logits, fake_logits):
-    """The original GAN discriminator loss (binary cross-entropy on logits)."""
+    """The original GAN discriminator loss (binary cross-entropy on logits).
+
+    ``mean(softplus(-real_logits)) + mean(softplus(fake_logits))``, which is
+    ``-mean(log D(x)) - mean(log(1 - D(G(z))))`` with ``D`` the sigmoid of the logits.
+
+    Parameters
+    ----------
+    real_logits, fake_logits : torch.Tensor
+        The discriminator's raw outputs on real and on generated samples.
+
+    Returns
+    -------
+    torch.Tensor
+        The loss, a scalar.
+
+    Examples
+    --------
+    A discriminator that cannot tell real from fake (logits 0) scores ``2 ln 2``:
+
+    >>> import torch
+    >>> from ganbalance.losses import non_saturating_d
+    >>> non_saturating_d(torch.zeros(4), torch.zeros(4))
+    tensor(1.3863)
+    """
     return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
 
 
 def non_saturating_g(fake_logits):
-    """The non-saturating generator loss of Goodfellow et al. (2014)."""
+    """The non-saturating generator loss of Goodfellow et al. (2014).
+
+    ``mean(softplus(-fake_logits))``, that is ``-mean(log D(G(z)))``.
+
+    Parameters
+    ----------
+    fake_logits : torch.Tensor
+        The discriminator's raw outputs on generated samples.
+
+    Returns
+    -------
+    torch.Tensor
+        The loss, a scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.losses import non_saturating_g
+    >>> non_saturating_g(torch.zeros(4))  # ln 2 at equilibrium
+    tensor(0.6931)
+    """
     return F.softplus(-fake_logits).mean()
 
 
+#: The hinge loss, as a ``(discriminator loss, generator loss)`` pair.
 hinge = (hinge_d, hinge_g)
+#: The original GAN loss, as a ``(discriminator loss, generator loss)`` pair.
 non_saturating = (non_saturating_d, non_saturating_g)
+#: The pairs by the name that ``ConditionalGAN(loss=...)`` accepts.
 LOSSES = {"hinge": hinge, "bce": non_saturating}
 
 
@@ -40,6 +125,29 @@ def mode_seeking(fake_a, fake_b, z_a, z_b, eps=1e-5):
 
     Two codes that differ should give samples that differ: the term is the inverse of the ratio
     of the mean absolute distance between the samples to that between their codes.
+
+    Parameters
+    ----------
+    fake_a, fake_b : torch.Tensor of shape (N, ...)
+        Samples generated from the codes ``z_a`` and ``z_b`` (same labels and references).
+    z_a, z_b : torch.Tensor of shape (N, latent_dim)
+        The two latent codes.
+    eps : float, default=1e-5
+        Added to the mean ratio before it is inverted.
+
+    Returns
+    -------
+    torch.Tensor
+        The term, a scalar: small when samples move as much as their codes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.losses import mode_seeking
+    >>> z_a, z_b = torch.zeros(2, 4), torch.ones(2, 4)      # codes 1 apart
+    >>> fake_a, fake_b = torch.zeros(2, 3), torch.full((2, 3), 0.5)  # samples 0.5 apart
+    >>> mode_seeking(fake_a, fake_b, z_a, z_b)
+    tensor(2.0000)
     """
     dims = tuple(range(1, fake_a.dim()))
     ratio = (fake_a - fake_b).abs().mean(dim=dims) / (z_a - z_b).abs().mean(dim=1)

@@ -751,8 +751,8 @@ def density_coverage(X_real, y_real, X_synth, y_synth, *, k=5, classifier=None,
     ball reaching its ``k``-th nearest real neighbour (of the same class). Then
 
     - density = (number of (generated row, real ball) pairs with the row inside the ball)
-      / (k |S|): about 1 when ``S`` is distributed like ``R``, below 1 when generated rows sit
-      away from the real ones, above 1 when they crowd where the real rows are densest;
+      / (k ``|S|``): about 1 when ``S`` is distributed like ``R``, below 1 when generated rows
+      sit away from the real ones, above 1 when they crowd where the real rows are densest;
     - coverage = share of real rows whose ball holds at least one generated row: about
       ``1 - 2**-k`` for a fresh sample of as many rows as ``R``, lower when generated rows miss
       parts of the class (mode dropping).

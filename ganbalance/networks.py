@@ -45,7 +45,32 @@ def _coarse(size):
 
 
 class ImageNoiseGenerator(nn.Module):
-    """DCGAN-style generator: ``(z, label) -> image`` in ``[-1, 1]``."""
+    """DCGAN-style generator: ``(z, label) -> image`` in ``[-1, 1]``.
+
+    The latent code and an embedding of the label are projected to a coarse feature map, which
+    two transposed convolutions upsample by 4 (then resized to the image size if needed); the
+    output goes through ``tanh``.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(C, H, W)``.
+    n_classes : int
+        Number of labels.
+    latent_dim : int, default=64
+        Size of the latent code (and of the label embedding).
+    width : int, default=32
+        Channels of the last hidden layer; the coarse map has ``4 * width``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.networks import ImageNoiseGenerator
+    >>> G = ImageNoiseGenerator(image_shape=(1, 8, 8), n_classes=3, latent_dim=16)
+    >>> out = G(torch.zeros(4, 16), torch.tensor([0, 1, 2, 0]))
+    >>> out.shape, bool(out.abs().max() <= 1)
+    (torch.Size([4, 1, 8, 8]), True)
+    """
 
     def __init__(self, image_shape, n_classes, latent_dim=64, width=32):
         super().__init__()
@@ -67,6 +92,9 @@ class ImageNoiseGenerator(nn.Module):
         self.width = width
 
     def forward(self, z, labels, reference=None):
+        """``z`` of shape ``(N, latent_dim)``, ``labels`` of shape ``(N,)`` (int64) ->
+        images of shape ``(N, C, H, W)``. ``reference`` is ignored (generators share one
+        signature)."""
         h = self.project(torch.cat([z, self.embed(labels)], dim=1))
         h = h.view(-1, 4 * self.width, *self.coarse)
         out = self.body(h)
@@ -93,14 +121,29 @@ class ImageReferenceGenerator(nn.Module):
         ``(C, H, W)``.
     n_classes : int
         Number of labels.
-    latent_dim : int
+    latent_dim : int, default=32
         Size of the latent code.
-    width : int
+    width : int, default=8
         Channels of the first encoder layer.
-    max_affine : float
+    max_affine : float, default=0.25
         Bound on each entry of the affine correction (``tanh`` scaled).
-    max_flow : float
+    max_flow : float, default=0.15
         Bound on the displacement, in normalised image coordinates (2 is the image width).
+
+    Examples
+    --------
+    The heads start at zero, so an untrained generator returns its reference unchanged, except
+    in a border of half a coarse cell (here 2 pixels), where the upsampled grid is clamped:
+
+    >>> import torch
+    >>> from ganbalance.networks import ImageReferenceGenerator
+    >>> G = ImageReferenceGenerator(image_shape=(1, 8, 8), n_classes=3)
+    >>> reference = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    >>> out = G(torch.zeros(2, 32), torch.tensor([0, 2]), reference)
+    >>> out.shape
+    torch.Size([2, 1, 8, 8])
+    >>> torch.allclose(out[..., 2:-2, 2:-2], reference[..., 2:-2, 2:-2], atol=1e-5)
+    True
     """
 
     def __init__(self, image_shape, n_classes, latent_dim=32, width=8, max_affine=0.25,
@@ -146,6 +189,9 @@ class ImageReferenceGenerator(nn.Module):
         self.register_buffer("grid_map", grid_map, persistent=False)
 
     def forward(self, z, labels, reference):
+        """``z`` of shape ``(N, latent_dim)``, ``labels`` of shape ``(N,)`` (int64) and
+        ``reference`` images of shape ``(N, C, H, W)`` in ``[-1, 1]`` -> warps of the
+        references, same shape."""
         code = torch.cat([z, self.embed(labels)], dim=1)
         feats = self.encoder(reference)
         if feats.shape[-2:] != self.coarse:
@@ -168,6 +214,31 @@ class ImageDiscriminator(nn.Module):
     With ``pair=True`` it judges ``(reference, image)`` pairs stacked on the channel axis, as
     DAGAN's discriminator does: is ``image`` another real sample of the reference's class? Real
     pairs hold two different samples, so a generator that copies its reference is caught.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(C, H, W)`` of one image (not of a stacked pair).
+    n_classes : int
+        Number of labels.
+    width : int, default=16
+        Channels of the first convolution; the next two have ``2 * width`` and ``4 * width``.
+    spectral_norm : bool, default=True
+        Spectral normalisation of every layer, the label projection included.
+    pair : bool, default=False
+        Judge ``(reference, image)`` pairs stacked on the channel axis.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.networks import ImageDiscriminator
+    >>> D = ImageDiscriminator(image_shape=(1, 8, 8), n_classes=3)
+    >>> D(torch.zeros(4, 1, 8, 8), torch.tensor([0, 1, 2, 0])).shape  # one logit per image
+    torch.Size([4])
+    >>> D_pair = ImageDiscriminator(image_shape=(1, 8, 8), n_classes=3, pair=True)
+    >>> pairs = torch.cat([torch.zeros(4, 1, 8, 8), torch.ones(4, 1, 8, 8)], dim=1)
+    >>> D_pair(pairs, torch.tensor([0, 1, 2, 0])).shape
+    torch.Size([4])
     """
 
     def __init__(self, image_shape, n_classes, width=16, spectral_norm=True, pair=False):
@@ -201,7 +272,27 @@ def _mlp(sizes, spectral_norm=False, last_activation=False):
 
 
 class TabularNoiseGenerator(nn.Module):
-    """MLP generator for standardised rows: ``(z, label) -> row``."""
+    """MLP generator for standardised rows: ``(z, label) -> row``.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features of a row.
+    n_classes : int
+        Number of labels.
+    latent_dim : int, default=32
+        Size of the latent code (and of the label embedding).
+    hidden : int, default=128
+        Units of each of the two hidden layers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.networks import TabularNoiseGenerator
+    >>> G = TabularNoiseGenerator(n_features=5, n_classes=2)
+    >>> G(torch.zeros(3, 32), torch.tensor([0, 1, 1])).shape
+    torch.Size([3, 5])
+    """
 
     def __init__(self, n_features, n_classes, latent_dim=32, hidden=128):
         super().__init__()
@@ -209,6 +300,9 @@ class TabularNoiseGenerator(nn.Module):
         self.net = _mlp([2 * latent_dim, hidden, hidden, n_features])
 
     def forward(self, z, labels, reference=None):
+        """``z`` of shape ``(N, latent_dim)``, ``labels`` of shape ``(N,)`` (int64) -> rows of
+        shape ``(N, n_features)``. ``reference`` is ignored (generators share one
+        signature)."""
         return self.net(torch.cat([z, self.embed(labels)], dim=1))
 
 
@@ -217,6 +311,28 @@ class TabularReferenceGenerator(nn.Module):
 
     The residual's last layer starts at zero, so training starts from copies of real rows and
     learns how far, and in which directions, rows of a class vary.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features of a row.
+    n_classes : int
+        Number of labels.
+    latent_dim : int, default=32
+        Size of the latent code (and of the label embedding).
+    hidden : int, default=128
+        Units of each of the two hidden layers.
+
+    Examples
+    --------
+    Untrained, it copies its reference:
+
+    >>> import torch
+    >>> from ganbalance.networks import TabularReferenceGenerator
+    >>> G = TabularReferenceGenerator(n_features=5, n_classes=2)
+    >>> reference = torch.arange(15.0).view(3, 5)
+    >>> torch.equal(G(torch.zeros(3, 32), torch.tensor([0, 1, 1]), reference), reference)
+    True
     """
 
     def __init__(self, n_features, n_classes, latent_dim=32, hidden=128):
@@ -227,6 +343,8 @@ class TabularReferenceGenerator(nn.Module):
         nn.init.zeros_(self.net[-1].bias)
 
     def forward(self, z, labels, reference):
+        """``z`` of shape ``(N, latent_dim)``, ``labels`` of shape ``(N,)`` (int64) and
+        ``reference`` rows of shape ``(N, n_features)`` -> new rows, same shape."""
         return reference + self.net(torch.cat([reference, z, self.embed(labels)], dim=1))
 
 
@@ -235,6 +353,28 @@ class TabularDiscriminator(nn.Module):
 
     With ``pair=True`` its input is ``(reference, row)`` concatenated, as for
     :class:`ImageDiscriminator`.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features of a row (not of a concatenated pair).
+    n_classes : int
+        Number of labels.
+    hidden : int, default=128
+        Units of each of the two hidden layers.
+    spectral_norm : bool, default=True
+        Spectral normalisation of every layer, the label projection included.
+    pair : bool, default=False
+        Judge ``(reference, row)`` pairs concatenated along the features.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.networks import TabularDiscriminator
+    >>> D = TabularDiscriminator(n_features=5, n_classes=2, pair=True)
+    >>> pairs = torch.zeros(3, 10)  # (reference, row) pairs
+    >>> D(pairs, torch.tensor([0, 1, 1])).shape  # one logit per pair
+    torch.Size([3])
     """
 
     def __init__(self, n_features, n_classes, hidden=128, spectral_norm=True, pair=False):

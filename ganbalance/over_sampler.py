@@ -108,7 +108,9 @@ class GANOverSampler(BaseOverSampler):
 
     latent_quantization : float or None, default=None
         Round each latent coordinate to a grid of this step when sampling (fewer distinct
-        codes, less variety). ``None`` keeps the latent continuous.
+        codes). ``None`` keeps the latent continuous. It only matters for a generator that
+        uses its latent code: with the defaults (``diversity_weight=0``) the reference
+        generator learns to ignore it, and quantizing changes nothing (see the user guide).
 
     device : str, default='auto'
         'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.
@@ -141,7 +143,7 @@ class GANOverSampler(BaseOverSampler):
     n_features_in_ : int
         Number of features in ``X``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the features, when ``X`` is a DataFrame with string column names.
 
     See Also
@@ -352,7 +354,7 @@ class GANOverSampler(BaseOverSampler):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features_in_)
+        X_new : ndarray of shape (n_samples, ``n_features_in_``)
             New rows of class ``y``, in the original scale and dtype.
         """
         check_is_fitted(self, "generators_")

@@ -257,6 +257,7 @@ def test_example_quick(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     assert "MNIST source: idx" in run.stdout
     assert sorted(p.name for p in out.iterdir()) == [
-        "discriminator.png", "grid_steps.png", "losses.png", "progress.gif", "results.json"]
+        "discriminator.png", "grid_steps.png", "losses.png", "progress.gif", "results.json",
+        "results.md"]
     assert listing(tmp_path) == ["results"] + [f"results/{p}" for p in sorted(
         p.name for p in out.iterdir())]

@@ -27,7 +27,7 @@ def test_mnist_imbalance_quick(tmp_path, monkeypatch):
     assert result["mnist_source"] == "idx"
     labels = {e["method"]: e for e in result["summary"]}
     assert set(labels) == {"none", "random", "smote", "affine", "gan", "gan_quantized",
-                           "gan_per_class"}
+                           "gan_per_class", "gan_no_augment"}
     assert not labels["smote"]["ran"]  # one image of digit 1: SMOTE cannot run
     for name in ("results.json", "results.csv", "results.md", "runs.jsonl", "table.png",
                  "samples.png", "quality_report.csv", "quality_report.png"):

@@ -18,9 +18,9 @@ class TrainingDivergedError(RuntimeError):
     >>> try:
     ...     gan.fit(X, y)
     ... except TrainingDivergedError as err:
-    ...     print(err)
-    g_loss became nan at step 1 of 20. Try a lower learning_rate, loss='hinge' or
-    spectral_norm=True.
+    ...     message = str(err)
+    >>> message.split(". ")[0]
+    'g_loss became nan at step 1 of 20'
     """
 
 
@@ -69,10 +69,9 @@ class GANCollapseWarning(UserWarning):
     >>> with warnings.catch_warnings(record=True) as seen:
     ...     warnings.simplefilter("always")
     ...     X_res, y_res = sampler.fit_resample(X[keep], y[keep])
-    >>> for w in seen:
-    ...     if w.category is GANCollapseWarning:
-    ...         print(w.message)
-    GANOverSampler generated collapsed samples (class 1: variety ... < 0.1: the generated rows
-    are nearly identical to each other.). Check them with quality_report(X, y); more n_steps,
-    or augment=True for images, usually help.
+    >>> messages = [str(w.message) for w in seen if w.category is GANCollapseWarning]
+    >>> messages[0].split(":")[0]
+    'GANOverSampler generated collapsed samples (class 1'
+    >>> "nearly identical" in messages[0]
+    True
     """

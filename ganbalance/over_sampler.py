@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._random import child_seed, draw_seed
-from ._validation import check_numeric_dtype, check_same_length
+from ._validation import check_int, check_numeric_dtype, check_same_length
 from .exceptions import GANCollapseWarning
 from .gan import MAX_STEPS, ConditionalGAN, check_latent_quantization
 from .metrics import detect_collapse, quality_report
@@ -309,7 +309,9 @@ class GANOverSampler(BaseOverSampler):
         y : array-like of shape (n_samples,)
             Their labels.
         n_samples : int, default=None
-            Rows to generate per class; ``None`` uses the counts of ``sampling_strategy_``.
+            Rows to generate for every class that has a GAN (in ``'shared'`` mode, every
+            class); ``None`` generates as many as ``fit_resample`` did, for the over-sampled
+            classes.
         random_state : int, RandomState instance or None, default=None
             Seeds the draw and the feature classifier.
         **kwargs
@@ -321,10 +323,17 @@ class GANOverSampler(BaseOverSampler):
             One row per class of ``y``.
         """
         check_is_fitted(self, "generators_")
+        if n_samples is None:
+            counts = {label: n for label, n in self.sampling_strategy_.items() if n > 0}
+        else:
+            n_samples = check_int(n_samples, "n_samples")
+            counts = {label: n_samples for label in self.generators_}
+        if not counts:
+            raise ValueError(
+                "No class was over-sampled, so there is nothing to report; pass n_samples to "
+                "generate rows for the classes the GAN knows."
+            )
         seed = draw_seed(random_state)
-        counts = {label: n for label, n in self.sampling_strategy_.items() if n > 0}
-        if n_samples is not None:
-            counts = {label: n_samples for label in counts}
         X_new = [self._sample_class(label, n, child_seed(seed, i))
                  for i, (label, n) in enumerate(counts.items())]
         y_new = [np.full(n, label) for label, n in counts.items()]

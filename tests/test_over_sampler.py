@@ -263,6 +263,19 @@ def test_quality_report(digits):
     assert list(report["class"]) == [0, 1, 2]
     assert report.loc[report["class"] == 2, "n_synthetic"].item() == 39
     assert report.loc[report["class"] == 0, "n_synthetic"].item() == 0
+    every = sampler.quality_report(X, y, n_samples=12, random_state=0, epochs=2)
+    assert list(every["n_synthetic"]) == [12, 12, 12]
+    with pytest.raises(ValueError, match="n_samples"):
+        sampler.quality_report(X, y, n_samples=0)
+
+
+def test_quality_report_when_nothing_was_generated(digits):
+    pytest.importorskip("pandas")
+    X, y = digits
+    sampler = GANOverSampler(sampling_strategy={2: 1}, random_state=0, **FAST)
+    sampler.fit_resample(X, y)
+    with pytest.raises(ValueError, match="nothing to report"):
+        sampler.quality_report(X, y)
 
 
 def test_callbacks_reach_the_gan(digits):

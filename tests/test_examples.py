@@ -37,3 +37,18 @@ def test_mnist_imbalance_quick(tmp_path, monkeypatch):
     # Without resampling the CNN never predicts the one-image class; balancing must change that.
     assert labels["none"]["minority_recall"]["mean"] < 0.05
     assert labels["gan"]["minority_recall"]["mean"] > 0.3
+
+
+def test_deepsmote_benchmark_quick(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["deepsmote_mnist.py", "--quick", "--data-home", str(MNIST),
+                                      "--methods", "none", "random", "--out",
+                                      str(tmp_path / "d.json")])
+    result = runpy.run_path(str(ROOT / "benchmarks" / "deepsmote_mnist.py"),
+                            run_name="not_main")["main"]()
+    assert set(result["summary"]) == {"none", "random"}
+    for row in result["runs"]:
+        for test in ("imbalanced", "balanced"):
+            assert set(row[test]) == {"ACSA", "GM", "F1"}
+            assert all(0 <= v <= 100 for v in row[test].values())
+    text = (tmp_path / "d.md").read_text()
+    assert "published (ResNet-18, 5-fold CV), not reproduced" in text

@@ -113,11 +113,11 @@ def load_data(data_home, quick):
     X_test, y_test = mnist.X_test[test] / 255.0, mnist.y_test[test]
     # The seed's own test: 10 images per digit (here the first 10 of each in the test set).
     first10 = np.concatenate([np.flatnonzero(y_test == d)[:10] for d in DIGITS])
+    X_seed30, y_seed30 = X_test[first10], y_test[first10]
     if quick:  # a smaller test set keeps the smoke run short
         X_test, y_test = X_test[::4], y_test[::4]
     return mnist, (X_train.astype(np.float32), y_train, X_test.astype(np.float32), y_test,
-                   X_test[first10] if not quick else X_test[:30], y_test[first10]
-                   if not quick else y_test[:30])
+                   X_seed30.astype(np.float32), y_seed30)
 
 
 def summarise(rows):

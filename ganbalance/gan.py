@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import logging
 import math
 
 import numpy as np
@@ -31,8 +30,6 @@ from .exceptions import TrainingDivergedError
 from .losses import LOSSES, mode_seeking
 
 __all__ = ["ConditionalGAN", "MAX_STEPS"]
-
-logger = logging.getLogger(__name__)
 
 #: Upper bound on ``n_steps``. Training cost is ``n_steps * batch_size`` samples whatever the
 #: size of the data set, so this bounds the cost of any fit.

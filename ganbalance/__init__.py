@@ -3,6 +3,7 @@
 from ._version import __version__
 from .affine_sampler import AffineOverSampler
 from .classifier import TorchClassifier
+from .denoise import ReferenceDenoiser
 from .exceptions import DataSourceWarning, TrainingDivergedError
 from .gan import ConditionalGAN
 from .over_sampler import GANOverSampler
@@ -12,6 +13,7 @@ __all__ = [
     "ConditionalGAN",
     "DataSourceWarning",
     "GANOverSampler",
+    "ReferenceDenoiser",
     "TorchClassifier",
     "TrainingDivergedError",
     "__version__",

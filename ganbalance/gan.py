@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import math
 
 import numpy as np
 import torch
@@ -17,6 +16,7 @@ from . import networks
 from ._device import check_device, resolve_device
 from ._random import child_seed, draw_seed, torch_rng_scope
 from ._scaling import ImageScaler, RowScaler
+from ._training import record_step
 from ._validation import (
     check_float,
     check_image_shape,
@@ -403,14 +403,8 @@ class ConditionalGAN(BaseEstimator):
             logs = {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
                     "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item(),
                     "diversity": diversity.item()}
-            for name, value in logs.items():
-                if not math.isfinite(value):
-                    raise TrainingDivergedError(
-                        f"{name} became {value} at step {step} of {self.n_steps}. Try a lower "
-                        "learning_rate, loss='hinge' or spectral_norm=True."
-                    )
-                self.history_[name].append(value)
-            self.history_["step"].append(step)
+            record_step(self.history_, logs, step, self.n_steps,
+                        "Try a lower learning_rate, loss='hinge' or spectral_norm=True.")
             if self.verbose and (step % 25 == 0 or step == self.n_steps):
                 bar.set_postfix(d=f"{logs['d_loss']:.3f}", g=f"{logs['g_loss']:.3f}")
             for cb in callbacks:

@@ -12,6 +12,11 @@ Two generator families, for images and for tabular rows:
 
 Discriminators are conditioned on the label through a projection (Miyato and Koyama 2018) and use
 spectral normalisation (Miyato et al. 2018) unless told otherwise.
+
+The reference denoiser (:class:`ganbalance.denoise.ReferenceDenoiser`) has its own pair:
+:class:`ResidualFilter`, SRGAN's residual generator at one resolution, and
+:class:`ConditionedDiscriminator`, which judges an image together with the inputs it was made
+from.
 """
 
 from __future__ import annotations
@@ -30,11 +35,26 @@ __all__ = [
     "TabularNoiseGenerator",
     "TabularReferenceGenerator",
     "TabularDiscriminator",
+    "ResidualFilter",
+    "ConditionedDiscriminator",
 ]
 
 
 def _maybe_sn(module, use):
     return _sn(module) if use else module
+
+
+def _conv_body(in_channels, width, spectral_norm):
+    """The discriminators' feature extractor: two stride-2 convolutions and one more, with
+    leaky ReLU, ending with ``4 * width`` maps at a quarter of the resolution."""
+    return nn.Sequential(
+        _maybe_sn(nn.Conv2d(in_channels, width, 4, 2, 1), spectral_norm),
+        nn.LeakyReLU(0.2),
+        _maybe_sn(nn.Conv2d(width, 2 * width, 4, 2, 1), spectral_norm),
+        nn.LeakyReLU(0.2),
+        _maybe_sn(nn.Conv2d(2 * width, 4 * width, 3, 1, 1), spectral_norm),
+        nn.LeakyReLU(0.2),
+    )
 
 
 def _coarse(size):
@@ -245,14 +265,7 @@ class ImageDiscriminator(nn.Module):
         super().__init__()
         c = image_shape[0] * (2 if pair else 1)
         self.pair = pair
-        self.body = nn.Sequential(
-            _maybe_sn(nn.Conv2d(c, width, 4, 2, 1), spectral_norm),
-            nn.LeakyReLU(0.2),
-            _maybe_sn(nn.Conv2d(width, 2 * width, 4, 2, 1), spectral_norm),
-            nn.LeakyReLU(0.2),
-            _maybe_sn(nn.Conv2d(2 * width, 4 * width, 3, 1, 1), spectral_norm),
-            nn.LeakyReLU(0.2),
-        )
+        self.body = _conv_body(c, width, spectral_norm)
         self.linear = _maybe_sn(nn.Linear(4 * width, 1), spectral_norm)
         self.embed = _maybe_sn(nn.Embedding(n_classes, 4 * width), spectral_norm)
 
@@ -389,6 +402,101 @@ class TabularDiscriminator(nn.Module):
         """``x`` is the row batch, or the concatenated pairs when ``pair`` is set."""
         h = self.body(x)
         return self.linear(h).squeeze(1) + (self.embed(labels) * h).sum(dim=1)
+
+
+class _ResidualBlock(nn.Module):
+    """``x + conv(prelu(conv(x)))``, SRGAN's block without batch normalisation."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(width, width, 3, padding=1), nn.PReLU(width),
+                                  nn.Conv2d(width, width, 3, padding=1))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class ResidualFilter(nn.Module):
+    """SRGAN's residual generator as a filter: ``(mixture, reference) -> estimate``.
+
+    A head convolution reads the mixture and the reference stacked as channels; ``n_blocks``
+    residual blocks follow, with a skip connection around all of them, as in SRGAN's generator
+    (Ledig et al. 2017). There is no upsampling (input and output have one size) and no batch
+    normalisation, which EDSR (Lim et al. 2017) showed to hurt restoration and which would tie
+    the output to the scale statistics of the training batches. The last convolution predicts a
+    correction that is added to the mixture (a global skip), and the output is linear, so any
+    scale can come out.
+
+    Parameters
+    ----------
+    channels : int, default=1
+        Channels of one image.
+    width : int, default=16
+        Feature maps of the residual blocks.
+    n_blocks : int, default=3
+        Residual blocks.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.networks import ResidualFilter
+    >>> net = ResidualFilter(channels=1, width=8, n_blocks=2)
+    >>> net(torch.zeros(3, 1, 28, 28), torch.zeros(3, 1, 28, 28)).shape
+    torch.Size([3, 1, 28, 28])
+    """
+
+    def __init__(self, channels=1, width=16, n_blocks=3):
+        super().__init__()
+        self.head = nn.Sequential(nn.Conv2d(2 * channels, width, 3, padding=1),
+                                  nn.PReLU(width))
+        self.blocks = nn.Sequential(*(_ResidualBlock(width) for _ in range(n_blocks)),
+                                    nn.Conv2d(width, width, 3, padding=1))
+        self.tail = nn.Conv2d(width, channels, 3, padding=1)
+
+    def forward(self, mixture, reference):
+        """Both of shape ``(N, C, H, W)``; returns the estimate, of the same shape."""
+        h = self.head(torch.cat([mixture, reference], dim=1))
+        return mixture + self.tail(h + self.blocks(h))
+
+
+class ConditionedDiscriminator(nn.Module):
+    """Scores an image together with its condition, as SEGAN's and the conditional GAN's do.
+
+    The image (the clean target, or the filter's output) and the condition (the mixture and the
+    reference it was made from) are stacked as channels, so the network judges whether the image
+    is a plausible clean version *of these inputs*, not only a plausible image. Strided
+    convolutions with leaky ReLU, as SRGAN's discriminator, then a sum over positions and a
+    linear layer give one logit per image.
+
+    Parameters
+    ----------
+    channels : int
+        Channels of the image.
+    condition_channels : int
+        Channels of the condition.
+    width : int, default=32
+        Feature maps of the first layer (then doubled twice).
+    spectral_norm : bool, default=True
+        Spectral normalisation of every layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.networks import ConditionedDiscriminator
+    >>> D = ConditionedDiscriminator(channels=1, condition_channels=2, width=8)
+    >>> D(torch.zeros(3, 1, 28, 28), torch.zeros(3, 2, 28, 28)).shape
+    torch.Size([3])
+    """
+
+    def __init__(self, channels, condition_channels, width=32, spectral_norm=True):
+        super().__init__()
+        self.body = _conv_body(channels + condition_channels, width, spectral_norm)
+        self.linear = _maybe_sn(nn.Linear(4 * width, 1), spectral_norm)
+
+    def forward(self, x, condition):
+        """``x`` of shape ``(N, C, H, W)``, ``condition`` of shape ``(N, C', H, W)``."""
+        h = self.body(torch.cat([x, condition], dim=1)).sum(dim=(2, 3))
+        return self.linear(h).squeeze(1)
 
 
 def init_weights(module):

@@ -52,3 +52,48 @@ def test_deepsmote_benchmark_quick(tmp_path, monkeypatch):
             assert all(0 <= v <= 100 for v in row[test].values())
     text = (tmp_path / "d.md").read_text()
     assert "published (ResNet-18, 5-fold CV), not reproduced" in text
+
+
+def test_mnist_augment_quick(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("pandas")
+    result = run_example("mnist_augment.py", "--quick", "--data-home", str(MNIST), "--out",
+                         str(tmp_path), monkeypatch=monkeypatch)
+    assert result["mnist_source"] == "idx"
+    assert result["n_test_images"] == 2000
+    variants = {(e["size"], e["variant"]) for e in result["summary"]}
+    assert variants == {("1000", v) for v in ("real", "mix_none", "mix_1", "mix_0.5",
+                                             "mix_0.25")}
+    for e in result["summary"]:
+        assert len(e["curve_mean"]) == result["epochs"]["1000"]
+        assert 0.1 < e["final"]["mean"] <= e["peak"]["mean"] <= 1
+        assert e["osc_std"]["mean"] >= 0
+    # Rounding the latent shrinks the entropy of the code: coarser steps, fewer bits.
+    bits = {q["step"]: q["latent_bits"] for q in result["quality"]}
+    assert bits[1.0] < bits[0.5] < bits[0.25] < bits[None] == float("inf")
+    for name in ("results.json", "results.csv", "results.md", "runs.jsonl", "curves.png",
+                 "oscillation.png", "samples_1000.png", "quality_report_1000.csv",
+                 "quality_report_1000.png"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    # --resume with every job done runs nothing and writes the same summary.
+    again = run_example("mnist_augment.py", "--quick", "--resume", "--data-home", str(MNIST),
+                        "--out", str(tmp_path), monkeypatch=monkeypatch)
+    assert again["summary"] == result["summary"]
+
+
+def test_mnist_denoise_quick(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    result = run_example("mnist_denoise.py", "--quick", "--data-home", str(MNIST), "--out",
+                         str(tmp_path), monkeypatch=monkeypatch)
+    assert result["mnist_source"] == "idx"
+    assert {(e["formulation"], e["loss"], e["size"]) for e in result["summary"]} == {
+        ("v1", "gan", 1000), ("v1", "l1", 1000)}
+    for e in result["summary"]:
+        for condition in ("seen", "louder", "quieter"):
+            assert 0 < e[f"{condition}_ssim"]["mean"] <= 1
+            assert e[f"{condition}_psnr"]["mean"] > 0
+    # Even 40 steps of training beat handing back the mixture at the training scales.
+    baseline = result["baselines"]["v1"]["seen"]["psnr"]
+    assert all(e["seen_psnr"]["mean"] > baseline for e in result["summary"])
+    for name in ("results.json", "results.csv", "results.md", "runs.jsonl", "grid_v1.png"):
+        assert (tmp_path / name).stat().st_size > 0, name

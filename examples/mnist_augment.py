@@ -160,7 +160,7 @@ def latent_bits(step, dim=LATENT_DIM):
 
 
 def quality_and_grid(gan, X, y, steps, out, size, quick):
-    """Seed 0: the quality report at every grid step, and one sample grid per step."""
+    """One GAN: the quality report at every grid step, and one sample grid per step."""
     import matplotlib
 
     matplotlib.use("Agg")

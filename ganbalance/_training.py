@@ -1,8 +1,10 @@
-"""Pieces shared by the training loops of the estimators."""
+"""Pieces shared by the torch estimators: training bookkeeping and pickling."""
 
 from __future__ import annotations
 
 import math
+
+import torch
 
 from .exceptions import TrainingDivergedError
 
@@ -20,3 +22,22 @@ def record_step(history: dict, logs: dict, step: int, n_steps: int, hint: str) -
             )
         history[name].append(value)
     history["step"].append(step)
+
+
+def modules_as_state_dicts(state: dict, names) -> dict:
+    """Replace the modules ``state[name]`` (those not None) by CPU state dicts, for pickling.
+
+    Spectral norm's parametrisation cannot be pickled whole, and CPU tensors let a model
+    trained on CUDA load on a CPU-only machine; the estimator rebuilds the modules on load.
+    """
+    for name in names:
+        if state.get(name) is not None:
+            state[name] = {k: v.detach().cpu() for k, v in state[name].state_dict().items()}
+    return state
+
+
+def load_device(device: str) -> str:
+    """The device to rebuild unpickled modules on: ``device``, or 'cpu' where CUDA is gone."""
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        return "cpu"
+    return device

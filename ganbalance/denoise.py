@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from . import networks
 from ._device import check_device, resolve_device
 from ._random import child_seed, draw_seed, torch_rng_scope
-from ._training import record_step
+from ._training import load_device, modules_as_state_dicts, record_step
 from ._validation import (
     check_float,
     check_image_shape,
@@ -340,21 +340,13 @@ class ReferenceDenoiser(BaseEstimator):
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self):
-        # Modules travel as CPU state dicts (spectral norm's parametrisation cannot be pickled
-        # whole) and are rebuilt on load, so a filter trained on CUDA loads on a CPU machine.
-        state = self.__dict__.copy()
-        for name in ("filter_", "discriminator_"):
-            if state.get(name) is not None:
-                state[name] = {k: v.detach().cpu() for k, v in state[name].state_dict().items()}
-        return state
+        return modules_as_state_dicts(self.__dict__.copy(), ("filter_", "discriminator_"))
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         if not isinstance(state.get("filter_"), dict):
             return
-        device = self.device_
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            self.device_ = device = "cpu"
+        self.device_ = device = load_device(self.device_)
         with_d = isinstance(state.get("discriminator_"), dict)
         with torch_rng_scope(0):
             G, D = self._build(self.image_shape_[0], with_d)

@@ -16,7 +16,7 @@ from . import networks
 from ._device import check_device, resolve_device
 from ._random import child_seed, draw_seed, torch_rng_scope
 from ._scaling import ImageScaler, RowScaler
-from ._training import record_step
+from ._training import load_device, modules_as_state_dicts, record_step
 from ._validation import (
     check_float,
     check_image_shape,
@@ -514,21 +514,13 @@ class ConditionalGAN(BaseEstimator):
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self):
-        # Modules travel as CPU state dicts (spectral norm's parametrisation cannot be pickled
-        # whole) and are rebuilt on load, so a GAN trained on CUDA loads on a CPU-only machine.
-        state = self.__dict__.copy()
-        for name in ("generator_", "discriminator_"):
-            if name in state:
-                state[name] = {k: v.detach().cpu() for k, v in state[name].state_dict().items()}
-        return state
+        return modules_as_state_dicts(self.__dict__.copy(), ("generator_", "discriminator_"))
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         if not isinstance(state.get("generator_"), dict):
             return
-        device = self.device_
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            self.device_ = device = "cpu"
+        self.device_ = device = load_device(self.device_)
         with torch_rng_scope(0):
             G, D = self._build(self.n_features_in_, len(self.class_counts_))
         G.load_state_dict(state["generator_"])

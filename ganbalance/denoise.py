@@ -338,6 +338,30 @@ class ReferenceDenoiser(BaseEstimator):
             raise TrainingDivergedError("The filter produced non-finite values.")
         return out.reshape(np.shape(mixtures))
 
+    def score(self, mixtures, references, targets):
+        """Mean PSNR, in dB, of the filtered ``mixtures`` against their ``targets``.
+
+        Higher is better. Each image is scored by :func:`psnr` against its own target's range;
+        a perfect output scores ``inf``. Use :func:`ssim` for the structural similarity.
+
+        Parameters
+        ----------
+        mixtures : array-like of shape (n, n_features), (n, H, W) or (n, C, H, W)
+            Images of the shape seen in ``fit``.
+        references : array-like of the same shape
+            Their references.
+        targets : array-like of the same shape
+            What the filter should return.
+
+        Returns
+        -------
+        score : float
+            The mean of the per-image PSNR.
+        """
+        check_numeric_dtype(targets, "targets")
+        check_same_length(mixtures, targets, "mixtures", "targets")
+        return float(np.mean(psnr(targets, self.predict(mixtures, references))))
+
     # ------------------------------------------------------------------ pickling
     def __getstate__(self):
         return modules_as_state_dicts(self.__dict__.copy(), ("filter_", "discriminator_"))

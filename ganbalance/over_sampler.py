@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 from imblearn.over_sampling.base import BaseOverSampler
@@ -13,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._random import child_seed, draw_seed
 from ._validation import check_int, check_numeric_dtype, check_same_length
+from ._warnings import warn_at_caller
 from .exceptions import GANCollapseWarning
 from .gan import MAX_STEPS, ConditionalGAN, check_latent_quantization
 from .metrics import detect_collapse, quality_report
@@ -286,11 +286,10 @@ class GANOverSampler(BaseOverSampler):
         reasons = detect_collapse(X, y, X_new, y_new, image_shape=self.image_shape)
         if reasons:
             detail = "; ".join(f"class {label!r}: {why}" for label, why in reasons.items())
-            warnings.warn(
+            warn_at_caller(
                 f"GANOverSampler generated collapsed samples ({detail}). Check them with "
                 "quality_report(X, y); more n_steps, or augment=True for images, usually help.",
                 GANCollapseWarning,
-                stacklevel=3,
             )
 
     def quality_report(self, X, y, *, n_samples=None, random_state=None, **kwargs):

@@ -133,6 +133,19 @@ def test_predict_rows_after_fitting_images(images):
     np.testing.assert_array_equal(out.reshape(mix.shape), den.predict(mix, ref))
 
 
+def test_score_is_mean_psnr_of_predictions(images):
+    mix, ref, target = make_reference_mixtures(images, random_state=0)
+    den = small(n_steps=40, adversarial_weight=0.0).fit(mix, ref, target)
+    expected = psnr(target, den.predict(mix, ref)).mean()
+    assert den.score(mix, ref, target) == pytest.approx(expected)
+    # The trained filter scores above the untouched mixture.
+    assert den.score(mix, ref, target) > psnr(target, mix).mean()
+    with pytest.raises(ValueError, match="mixtures and targets must have the same number"):
+        den.score(mix, ref, target[:5])
+    with pytest.raises(ValueError, match="one shape"):
+        den.score(mix, ref, target[:, :10, :10])
+
+
 @pytest.mark.parametrize("kw, error, match", [
     ({"adversarial_weight": -1.0}, ValueError, "adversarial_weight"),
     ({"loss": "wasserstein"}, ValueError, "loss"),

@@ -52,6 +52,22 @@ def test_deepsmote_benchmark_quick(tmp_path, monkeypatch):
             assert all(0 <= v <= 100 for v in row[test].values())
     text = (tmp_path / "d.md").read_text()
     assert "published (ResNet-18, 5-fold CV), not reproduced" in text
+    # The default budget gives every row the same number of optimiser steps.
+    assert {row["train_steps"] for row in result["runs"]} == {result["budget_steps"]}
+
+
+def test_deepsmote_benchmark_epoch_budget(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["deepsmote_mnist.py", "--quick", "--data-home", str(MNIST),
+                                      "--methods", "none", "random", "--budget", "epochs",
+                                      "--out", str(tmp_path / "e.json")])
+    result = runpy.run_path(str(ROOT / "benchmarks" / "deepsmote_mnist.py"),
+                            run_name="not_main")["main"]()
+    steps = {row["method"]: row["train_steps"] for row in result["runs"]}
+    resampled = {row["method"]: row["n_train_resampled"] for row in result["runs"]}
+    # Half an epoch (--quick) of each row's own set: 9,000 imbalanced rows, 40,000 balanced.
+    assert resampled == {"none": 9000, "random": 40000}
+    assert steps == {"none": round(0.5 * 9000 / 64), "random": round(0.5 * 40000 / 64)}
+    assert "0.5 epochs of each row's own training set" in (tmp_path / "e.md").read_text()
 
 
 def test_mnist_augment_quick(tmp_path, monkeypatch):

@@ -232,8 +232,19 @@ def test_latent_quantization_reduces_variety(digits):
 
 def test_collapse_warning_for_copies(tabular):
     X, y = tabular
-    with pytest.warns(GANCollapseWarning, match="class 1: copy rate"):
+    with pytest.warns(GANCollapseWarning, match="class 1: copy rate") as record:
         GANOverSampler(n_steps=0, random_state=0, device="cpu").fit_resample(X, y)
+    # The warning names the caller's line, not a frame inside imblearn or ganbalance.
+    assert {w.filename for w in record if w.category is GANCollapseWarning} == {__file__}
+
+
+def test_collapse_warning_points_at_caller_through_a_pipeline(tabular):
+    X, y = tabular
+    pipe = make_pipeline(GANOverSampler(n_steps=0, random_state=0, device="cpu"),
+                         LogisticRegression())
+    with pytest.warns(GANCollapseWarning) as record:
+        pipe.fit(X, y)
+    assert {w.filename for w in record if w.category is GANCollapseWarning} == {__file__}
 
 
 def test_no_collapse_warning_when_varied(digits):

@@ -16,8 +16,8 @@ steps``) the same number of optimiser steps, ``--budget-epochs`` epochs of the i
 (10 by default, about 1,400 steps of 64 images). Resampled sets are larger, so each image is
 seen fewer times; a budget in epochs would give the resampled rows several times more training
 than the row without resampling. ``--budget epochs`` trains every row for ``--budget-epochs``
-epochs of its own (resampled) set instead, as in the measurement quoted in the issue that asked
-for this benchmark; it is a secondary reading, written to ``deepsmote_mnist_epochs.*``.
+epochs of its own (resampled) set instead, the usual way such tables are measured; it is a
+secondary reading, written to ``deepsmote_mnist_epochs.*``.
 
     python benchmarks/deepsmote_mnist.py            # 3 seeds; about 6 minutes on 2 CPU cores
     python benchmarks/deepsmote_mnist.py --budget epochs   # about 13 minutes on 2 CPU cores

@@ -6,6 +6,7 @@ random data of 2 or 20 features cannot give; tests/test_affine_sampler.py covers
 Expected failures are listed with their reason; the list is meant to stay short.
 """
 
+import pytest
 from imblearn.utils.estimator_checks import parametrize_with_checks as imblearn_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_checks
 
@@ -30,7 +31,14 @@ def expected_failed_checks(estimator):
     return EXPECTED_FAILURES
 
 
-@imblearn_checks(SAMPLERS, expected_failed_checks=expected_failed_checks)
+def listed(mark):
+    """The same parametrisation with its cases in a list: imbalanced-learn passes a generator,
+    which pytest deprecates (PytestRemovedIn10Warning) and will refuse."""
+    argnames, argvalues = mark.args
+    return pytest.mark.parametrize(argnames, list(argvalues), **mark.kwargs)
+
+
+@listed(imblearn_checks(SAMPLERS, expected_failed_checks=expected_failed_checks))
 def test_imblearn_estimator_checks(estimator, check):
     check(estimator)
 

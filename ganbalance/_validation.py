@@ -94,6 +94,13 @@ def check_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_verbose(value) -> int:
+    """``verbose``: a non-negative int, or a bool (True is 1), as in scikit-learn."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    return check_int(value, "verbose", minimum=0)
+
+
 def check_float(value, name: str, low: float = 0.0, high: float | None = None,
                 low_inclusive: bool = True) -> float:
     """A real parameter in ``[low, high]`` (``(low, high]`` when ``low_inclusive`` is False)."""

@@ -91,8 +91,14 @@ class AffineOverSampler(BaseOverSampler):
 
     def _fit_resample(self, X, y):
         shape = check_image_shape(self.image_shape, X.shape[1])
-        if len(self.scale) != 2 or not 0 < self.scale[0] <= self.scale[1]:
-            raise ValueError(f"scale must be (low, high) with 0 < low <= high; got {self.scale}.")
+        if len(self.scale) != 2 or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in self.scale
+        ):
+            raise TypeError(f"scale must be two real numbers (low, high); got {self.scale!r}.")
+        low, high = self.scale
+        if not (np.isfinite(low) and np.isfinite(high) and 0 < low <= high):
+            raise ValueError(f"scale must be (low, high), finite, with 0 < low <= high; got "
+                             f"{self.scale}.")
         seed = draw_seed(self.random_state)
         scaler = ImageScaler().fit(X)
         X_parts, y_parts = [X], [y]

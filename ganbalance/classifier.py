@@ -23,7 +23,13 @@ from tqdm.auto import tqdm
 
 from ._device import resolve_device
 from ._random import child_seed, draw_seed, torch_rng_scope
-from ._validation import check_float, check_image_shape, check_int, check_numeric_dtype
+from ._validation import (
+    check_float,
+    check_image_shape,
+    check_int,
+    check_numeric_dtype,
+    check_verbose,
+)
 
 __all__ = ["TorchClassifier"]
 
@@ -297,9 +303,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         max_epochs = check_int(self.max_epochs, "max_epochs", minimum=1)
         batch_size = check_int(self.batch_size, "batch_size", minimum=1)
         patience = check_int(self.patience, "patience", minimum=1)
-        verbose = self.verbose
-        verbose = check_int(int(verbose) if isinstance(verbose, (bool, np.bool_)) else verbose,
-                            "verbose", minimum=0)
+        verbose = check_verbose(self.verbose)
         image_shape = check_image_shape(self.image_shape)
         device = resolve_device(self.device)
         class_weight = self.class_weight
@@ -460,14 +464,16 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
                 f"({classes[0]!r})."
             )
         y_enc = encoder.transform(y).astype(np.int64)
+        split = None
+        if cfg["validation_fraction"] is not None:  # checked before anything is initialised
+            split = _split(y_enc, cfg["validation_fraction"], child_seed(seed, _SEED_SPLIT))
         self._initialize(cfg, classes, y, X.shape[1], seed)
 
         X_t = self._to_tensor(X, image_shape)
         y_t = torch.from_numpy(y_enc)
         valid = None
-        if cfg["validation_fraction"] is not None:
-            train_idx, valid_idx = _split(y_enc, cfg["validation_fraction"],
-                                          child_seed(seed, _SEED_SPLIT))
+        if split is not None:
+            train_idx, valid_idx = split
             valid = (X_t[valid_idx], y_t[valid_idx])
             X_t, y_t = X_t[train_idx], y_t[train_idx]
 
@@ -547,14 +553,15 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
                     f"classes={classes.tolist()!r} is not the same as classes_="
                     f"{self.classes_.tolist()!r} from the first call."
                 )
-        if first:
-            self._initialize(cfg, classes, y, X.shape[1], draw_seed(self.random_state))
-        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        known = classes if first else self.classes_
+        unseen = np.setdiff1d(np.unique(y), known)
         if unseen.size:
             raise ValueError(
                 f"y has labels {unseen.tolist()!r} that are not in classes "
-                f"{self.classes_.tolist()!r}."
+                f"{known.tolist()!r}."
             )
+        if first:
+            self._initialize(cfg, classes, y, X.shape[1], draw_seed(self.random_state))
         y_enc = np.searchsorted(self.classes_, y).astype(np.int64)
         self._run_epoch(self._to_tensor(X, image_shape), torch.from_numpy(y_enc),
                         cfg["batch_size"], None)
@@ -626,6 +633,10 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ prediction
 
+    def __sklearn_is_fitted__(self):
+        # Fitted once the module is built: input validation alone (n_features_in_) is not.
+        return hasattr(self, "module_")
+
     def predict_proba(self, X):
         """Class probabilities, the softmax of the module's outputs.
 
@@ -650,7 +661,8 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         out = []
         with torch.no_grad():
             for lo in range(0, len(X_t), batch_size):
-                logits = self._forward(X_t[lo:lo + batch_size].to(device))
+                # A copy: X_t may share the caller's memory, and a module may work in place.
+                logits = self._forward(X_t[lo:lo + batch_size].to(device, copy=True))
                 out.append(torch.softmax(logits.double(), dim=1).cpu())
         return torch.cat(out).numpy()
 

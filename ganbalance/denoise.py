@@ -29,6 +29,7 @@ from ._validation import (
     check_int,
     check_numeric_dtype,
     check_same_length,
+    check_verbose,
 )
 from .exceptions import TrainingDivergedError
 from .gan import MAX_STEPS
@@ -146,7 +147,7 @@ class ReferenceDenoiser(BaseEstimator):
         if not isinstance(self.spectral_norm, (bool, np.bool_)):
             raise TypeError(f"spectral_norm must be a bool; got {self.spectral_norm!r}.")
         check_device(self.device)
-        check_int(self.verbose, "verbose", minimum=0)
+        check_verbose(self.verbose)
 
     def _image_shape(self, array, name, fitted_shape=None):
         """``(C, H, W)`` of one image of ``array`` (validated).
@@ -241,11 +242,12 @@ class ReferenceDenoiser(BaseEstimator):
         X, shape = self._as_images(mixtures, "mixtures")
         R, _ = self._as_images(references, "references", (shape, "the mixtures' are"), len(X))
         T, _ = self._as_images(targets, "targets", (shape, "the mixtures' are"), len(X))
+        # The last checks come before any fitted attribute is written.
+        device = resolve_device(self.device)
+        seed = draw_seed(self.random_state)
         self.image_shape_ = shape
         self.n_features_in_ = int(np.prod(shape))
-        device = resolve_device(self.device)
         self.device_ = str(device)
-        seed = draw_seed(self.random_state)
         self.history_ = {k: [] for k in ("step", "content_loss", "g_loss", "d_loss")}
         with torch_rng_scope(seed, device):
             G, D = self._build(shape[0], self.adversarial_weight > 0)

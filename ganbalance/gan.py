@@ -23,6 +23,7 @@ from ._validation import (
     check_int,
     check_numeric_dtype,
     check_same_length,
+    check_verbose,
 )
 from .augment import diff_augment, random_affine
 from .callbacks import as_callbacks
@@ -217,7 +218,7 @@ class ConditionalGAN(BaseEstimator):
                 raise TypeError(f"{name} must be a bool; got {getattr(self, name)!r}.")
         check_latent_quantization(self.latent_quantization)
         check_device(self.device)
-        check_int(self.verbose, "verbose", minimum=0)
+        check_verbose(self.verbose)
         as_callbacks(self.callbacks)
 
     def _validate_X_y(self, X, y):
@@ -275,16 +276,20 @@ class ConditionalGAN(BaseEstimator):
         X, y = self._validate_X_y(X, y)
         self._check_params(X.shape[1])
         if y is None:
-            self.classes_ = None
-            codes = np.zeros(len(X), dtype=np.int64)
+            classes, codes = None, np.zeros(len(X), dtype=np.int64)
         else:
             encoder = LabelEncoder().fit(y)
-            self.classes_ = encoder.classes_
-            codes = encoder.transform(y).astype(np.int64)
-        return self._fit_encoded(X, codes)
+            classes, codes = encoder.classes_, encoder.transform(y).astype(np.int64)
+        return self._fit_encoded(X, codes, classes)
 
-    def _fit_encoded(self, X, codes, seed=None):
-        """Train on validated ``X`` and integer class codes ``0..k-1`` (every code present)."""
+    def _fit_encoded(self, X, codes, classes):
+        """Train on validated ``X`` and integer class codes ``0..k-1`` (every code present) of
+        the labels ``classes`` (None: unconditional)."""
+        # The last checks (the device exists, random_state is valid) come before any fitted
+        # attribute is written, so a failed fit leaves a fitted estimator as it was.
+        device = resolve_device(self.device)
+        seed = draw_seed(self.random_state)
+        self.classes_ = classes
         n_classes = int(codes.max()) + 1
         self.n_features_in_ = X.shape[1]
         self.dtype_ = X.dtype
@@ -297,9 +302,8 @@ class ConditionalGAN(BaseEstimator):
         order = np.argsort(codes, kind="stable")
         self._references = self._scaler.transform(X[order])
         self._class_starts = np.concatenate([[0], np.cumsum(self.class_counts_)[:-1]])
-        device = resolve_device(self.device)
         self.device_ = str(device)
-        self._seed = draw_seed(self.random_state) if seed is None else seed
+        self._seed = seed
         self._n_sample_calls = 0
         callbacks = as_callbacks(self.callbacks)
         self.history_ = {k: [] for k in ("step", "d_loss", "g_loss", "d_real", "d_fake",
@@ -432,12 +436,13 @@ class ConditionalGAN(BaseEstimator):
                 f"y is required for a conditional GAN; choose one of {list(self.classes_)}."
             )
         y = np.asarray(y)
-        if y.ndim == 0:
-            y = np.full(n_samples, y.item(), dtype=self.classes_.dtype
-                        if self.classes_.dtype.kind != "U" else object)
+        if y.ndim == 0:  # one label for every row, checked as it is (2.7 is not class 2)
+            y = np.full(n_samples, y.item(), dtype=y.dtype)
         if len(y) != n_samples:
             raise ValueError(f"y must be a label or {n_samples} labels; got {len(y)} labels.")
         unknown = set(np.unique(y).tolist()) - set(self.classes_.tolist())
+        if y.dtype.kind == "b" and self.classes_.dtype.kind != "b":  # True == 1 in a set
+            unknown = set(np.unique(y).tolist())
         if unknown:
             raise ValueError(f"y has labels not seen in fit: {sorted(map(str, unknown))}.")
         return np.searchsorted(self.classes_, y).astype(np.int64)

@@ -40,6 +40,10 @@ _GAN_PARAMS = (
 )
 
 
+_NOT_FITTED = ("This %(name)s has no trained GAN yet: call fit_resample(X, y) first. (As in "
+               "imbalanced-learn, fit only checks the inputs and trains nothing.)")
+
+
 class GANOverSampler(BaseOverSampler):
     """Over-sample with a conditional GAN that generates exactly the rows each class lacks.
 
@@ -47,7 +51,8 @@ class GANOverSampler(BaseOverSampler):
     generator, so a class with one to ten samples borrows the structure the large classes teach)
     and then generates the missing samples of each class, as many as ``sampling_strategy`` asks.
     The original rows come first in the output, unchanged and in order, then the new rows, class
-    by class.
+    by class. Training happens in ``fit_resample``: as for every imbalanced-learn sampler,
+    ``fit`` only checks the inputs.
 
     Read more in the :doc:`user guide </user_guide/over_sampler>`.
 
@@ -321,7 +326,7 @@ class GANOverSampler(BaseOverSampler):
         report : pandas.DataFrame
             One row per class of ``y``.
         """
-        check_is_fitted(self, "generators_")
+        check_is_fitted(self, "generators_", msg=_NOT_FITTED)
         if n_samples is None:
             counts = {label: n for label, n in self.sampling_strategy_.items() if n > 0}
         else:
@@ -365,10 +370,12 @@ class GANOverSampler(BaseOverSampler):
         X_new : ndarray of shape (n_samples, ``n_features_in_``)
             New rows of class ``y``, in the original scale and dtype.
         """
-        check_is_fitted(self, "generators_")
+        check_is_fitted(self, "generators_", msg=_NOT_FITTED)
         if latent_quantization != "default":
             check_latent_quantization(latent_quantization)
-        if not np.isscalar(y) or y not in self.generators_:
+        is_bool = isinstance(y, (bool, np.bool_))
+        bool_classes = any(isinstance(label, (bool, np.bool_)) for label in self.generators_)
+        if not np.isscalar(y) or (is_bool and not bool_classes) or y not in self.generators_:
             raise ValueError(
                 f"y must be one of the classes with a fitted GAN: {list(self.generators_)}; "
                 f"got {y!r}."

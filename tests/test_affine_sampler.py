@@ -50,6 +50,8 @@ def test_zero_transform_copies(digits):
     [
         (dict(image_shape=(1, 8, 9)), "image_shape"),
         (dict(image_shape=(1, 8, 8), scale=(1.2, 0.8)), "scale"),
+        (dict(image_shape=(1, 8, 8), scale=(0.5, float("inf"))), "scale must be .*finite"),
+        (dict(image_shape=(1, 8, 8), scale=(float("nan"), 1.0)), "scale must be .*finite"),
         (dict(image_shape=(1, 8, 8), degrees=-1), "degrees"),
     ],
 )
@@ -57,3 +59,10 @@ def test_bad_parameters(digits, params, match):
     X, y = digits
     with pytest.raises(ValueError, match=match):
         AffineOverSampler(**params).fit_resample(X, y)
+
+
+@pytest.mark.parametrize("scale", [("a", 1.0), (True, 1.0), (0.9, 1.0, 1.1)])
+def test_scale_must_be_two_numbers(digits, scale):
+    X, y = digits
+    with pytest.raises(TypeError, match="scale must be two real numbers"):
+        AffineOverSampler(image_shape=(1, 8, 8), scale=scale).fit_resample(X, y)

@@ -574,3 +574,38 @@ def test_docstring_examples():
     result = doctest.testmod(ganbalance.classifier, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_failed_fit_leaves_no_fitted_state(blobs):
+    """A validation split that cannot be made is refused before the module is built."""
+    X, y = blobs
+    clf = fast(validation_fraction=0.999)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "module_")
+    with pytest.raises(NotFittedError):
+        clf.predict(X[:3])
+
+
+def test_failed_first_partial_fit_leaves_no_fitted_state(blobs):
+    X, y = blobs
+    clf = fast()
+    with pytest.raises(ValueError, match=r"y has labels \[2\]"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert not hasattr(clf, "module_")
+    # The next call is a first call again, so it still needs classes.
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X[y < 2], y[y < 2])
+
+
+def test_predict_never_writes_to_the_callers_array(blobs):
+    """Even a module that works in place gets a copy of the caller's rows at predict time."""
+    X, y = blobs
+    def in_place(n_features, n_classes):
+        return nn.Sequential(nn.ReLU(inplace=True), nn.Linear(n_features, n_classes))
+    X = np.ascontiguousarray(X - 1.0, dtype=np.float32)
+    original = X.copy()
+    clf = fast(module=in_place, max_epochs=1).fit(X, y)
+    clf.predict(X)
+    clf.predict_proba(X)
+    np.testing.assert_array_equal(X, original)

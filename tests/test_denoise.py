@@ -267,3 +267,20 @@ def test_scores_check_inputs(images):
         ssim(images, images, sigma=0.0)
     with pytest.raises(TypeError, match="window"):
         ssim(images, images, window=3.5)
+
+
+def test_failed_refit_keeps_the_fitted_filter(images):
+    """random_state is checked before the new image shape replaces the fitted one."""
+    mix, ref, target = make_reference_mixtures(images, random_state=0)
+    den = small().fit(mix, ref, target)
+    out = den.predict(mix[:4], ref[:4])
+    with pytest.raises(TypeError, match="random_state"):
+        den.set_params(random_state=1.5).fit(mix[:, :8, :8], ref[:, :8, :8], target[:, :8, :8])
+    assert den.image_shape_ == (1, 12, 12)
+    np.testing.assert_array_equal(den.predict(mix[:4], ref[:4]), out)
+
+
+def test_verbose_accepts_a_bool(images, capsys):
+    mix, ref, target = make_reference_mixtures(images, random_state=0)
+    small(verbose=True).fit(mix, ref, target)
+    assert capsys.readouterr().err != ""

@@ -112,3 +112,44 @@ def test_verbose_progress_bar(digits, capsys):
     assert "GAN" in capsys.readouterr().err
     ConditionalGAN(**FAST).fit(X, y)
     assert capsys.readouterr().err == ""
+
+
+def test_scalar_label_is_checked_as_given(digits):
+    """A scalar y is not cast to the classes' dtype first: 2.7 is not class 2, "2" is not 2."""
+    X, y = digits
+    gan = ConditionalGAN(**FAST).fit(X, y)
+    for label in (2.7, "2", 1.9999, True, 256):
+        with pytest.raises(ValueError, match="not seen in fit"):
+            gan.sample(3, y=label)
+    small = ConditionalGAN(**FAST).fit(X, y.astype(np.uint8))
+    with pytest.raises(ValueError, match="not seen in fit"):
+        small.sample(2, y=256)
+    np.testing.assert_array_equal(gan.sample(3, y=2, random_state=1),
+                                  gan.sample(3, y=np.int64(2), random_state=1))
+
+
+def test_verbose_accepts_a_bool(digits, capsys):
+    X, y = digits
+    ConditionalGAN(verbose=True, **FAST).fit(X, y)
+    assert "GAN" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("params, error", [
+    (dict(random_state="bad"), TypeError),
+    pytest.param(dict(device="cuda:99"), ValueError,
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="needs no CUDA")),
+])
+def test_failed_refit_keeps_the_fitted_state(digits, params, error):
+    """The last checks (random_state, device) come before any fitted attribute changes."""
+    X, y = digits
+    gan = ConditionalGAN(**FAST).fit(X, y)
+    before = gan.sample(2, y=1, random_state=0)
+    gan.set_params(**params)
+    with pytest.raises(error):
+        gan.fit(X[y < 2][:, :10], y[y < 2] + 10)
+    assert gan.classes_.tolist() == [0, 1, 2] and gan.n_features_in_ == 64
+    np.testing.assert_array_equal(gan.sample(2, y=1, random_state=0), before)
+    fresh = ConditionalGAN(**{**FAST, **params})
+    with pytest.raises(error):
+        fresh.fit(X, y)
+    assert not hasattr(fresh, "classes_") and not hasattr(fresh, "n_features_in_")

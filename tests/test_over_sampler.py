@@ -9,6 +9,7 @@ import pytest
 import torch
 from imblearn.pipeline import make_pipeline
 from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 from ganbalance import AffineOverSampler, ConditionalGAN, GANOverSampler
@@ -422,3 +423,29 @@ def test_sparse_X_rejected(tabular):
     sparse = pytest.importorskip("scipy.sparse")
     X, y = tabular
     _bad(sparse.csr_matrix(X), y, "[Ss]parse", exc=TypeError)
+
+
+def test_sample_after_fit_points_to_fit_resample(tabular):
+    """imblearn's fit checks the inputs only; the error says what to call instead."""
+    X, y = tabular
+    sampler = GANOverSampler(n_steps=2, random_state=0, device="cpu").fit(X, y)
+    with pytest.raises(NotFittedError, match=r"call fit_resample\(X, y\) first"):
+        sampler.sample(2, y=1)
+
+
+def test_sample_refuses_a_bool_label(tabular):
+    X, y = tabular
+    sampler = GANOverSampler(n_steps=2, random_state=0, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GANCollapseWarning)
+        sampler.fit_resample(X, y)
+    with pytest.raises(ValueError, match="y must be one of the classes"):
+        sampler.sample(2, y=True)
+
+
+def test_verbose_accepts_a_bool(tabular, capsys):
+    X, y = tabular
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GANCollapseWarning)
+        GANOverSampler(n_steps=2, random_state=0, device="cpu", verbose=True).fit_resample(X, y)
+    assert "GAN" in capsys.readouterr().err

@@ -44,7 +44,7 @@ class AffineOverSampler(BaseOverSampler):
     shear : float, default=10.0
         Shear angle drawn uniformly in ``[-shear, shear]`` degrees.
 
-    random_state : int, RandomState instance or None, default=None
+    random_state : int, RandomState, Generator or None, default=None
         Seeds the transforms; the global random state is untouched.
 
     Attributes
@@ -70,6 +70,7 @@ class AffineOverSampler(BaseOverSampler):
 
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
+        "random_state": ["random_state", np.random.Generator],
         "image_shape": [tuple, list],
         "degrees": [Interval(numbers.Real, 0, 180, closed="both")],
         "translate": [Interval(numbers.Real, 0, 1, closed="both")],

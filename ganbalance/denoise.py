@@ -79,7 +79,7 @@ class ReferenceDenoiser(BaseEstimator):
         Spectral normalisation in the discriminator.
     device : str, default='auto'
         'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.
-    random_state : int, RandomState instance or None, default=None
+    random_state : int, RandomState, Generator or None, default=None
         Seeds everything in ``fit``; the same value gives bit-identical results on CPU. The
         global numpy and torch random states are left untouched.
     verbose : int, default=0

@@ -101,7 +101,7 @@ class ConditionalGAN(BaseEstimator):
         keeps the continuous latent.
     device : str, default='auto'
         'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.
-    random_state : int, RandomState instance or None, default=None
+    random_state : int, RandomState, Generator or None, default=None
         Seeds everything in ``fit``; the same value gives bit-identical results on CPU. The
         global numpy and torch random states are left untouched.
     verbose : int, default=0
@@ -457,7 +457,7 @@ class ConditionalGAN(BaseEstimator):
         y : label or array-like of shape (n_samples,), default=None
             The class of each new row (one label for all of them). Must be None for an
             unconditional GAN.
-        random_state : int, RandomState instance or None, default=None
+        random_state : int, RandomState, Generator or None, default=None
             Seed for this draw. ``None`` continues a stream seeded in ``fit``, so a fitted
             estimator with an int ``random_state`` gives the same sequence of draws every time.
         latent_quantization : float or None, default='default'

@@ -60,7 +60,7 @@ class GANOverSampler(BaseOverSampler):
     ----------
     {sampling_strategy}
 
-    random_state : int, RandomState instance or None, default=None
+    random_state : int, RandomState, Generator or None, default=None
         Seeds the GAN's training and sampling. The same int gives bit-identical output on CPU.
         The global numpy and torch random states are never touched.
 
@@ -176,6 +176,7 @@ class GANOverSampler(BaseOverSampler):
 
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
+        "random_state": ["random_state", np.random.Generator],
         "image_shape": [tuple, list, None],
         "mode": [StrOptions({"shared", "per_class"})],
         "generator": [StrOptions({"reference", "noise"})],
@@ -316,7 +317,7 @@ class GANOverSampler(BaseOverSampler):
             Rows to generate for every class that has a GAN (in ``'shared'`` mode, every
             class); ``None`` generates as many as ``fit_resample`` did, for the over-sampled
             classes.
-        random_state : int, RandomState instance or None, default=None
+        random_state : int, RandomState, Generator or None, default=None
             Seeds the draw and the feature classifier.
         **kwargs
             Passed to :func:`ganbalance.metrics.quality_report` (e.g. ``classifier``, ``k``).
@@ -360,7 +361,7 @@ class GANOverSampler(BaseOverSampler):
         y : label
             The class to generate. In ``'per_class'`` mode, only classes that were over-sampled
             have a GAN.
-        random_state : int, RandomState instance or None, default=None
+        random_state : int, RandomState, Generator or None, default=None
             Seed for this draw; ``None`` continues a stream seeded by ``fit_resample``.
         latent_quantization : float or None, default='default'
             Overrides ``latent_quantization`` for this draw.

@@ -449,3 +449,15 @@ def test_verbose_accepts_a_bool(tabular, capsys):
         warnings.simplefilter("ignore", GANCollapseWarning)
         GANOverSampler(n_steps=2, random_state=0, device="cpu", verbose=True).fit_resample(X, y)
     assert "GAN" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("make", [
+    lambda rs: GANOverSampler(n_steps=2, image_shape=(1, 8, 8), device="cpu", random_state=rs),
+    lambda rs: AffineOverSampler(image_shape=(1, 8, 8), random_state=rs),
+])
+def test_numpy_generator_as_random_state(digits, make):
+    """Like the other estimators, the samplers take a numpy Generator as random_state."""
+    X, y = digits
+    X_a, _ = make(np.random.default_rng(5)).fit_resample(X, y)
+    X_b, _ = make(np.random.default_rng(5)).fit_resample(X, y)
+    np.testing.assert_array_equal(X_a, X_b)

@@ -42,6 +42,25 @@ def _kind(dtype) -> str:
         return "O"
 
 
+def check_table_shape(X, name: str = "X") -> None:
+    """A table: two-dimensional, at least one row and one column, not sparse."""
+    if hasattr(X, "sparse") and hasattr(X, "columns"):
+        pass  # a DataFrame: its columns are checked one by one by the encoder
+    elif hasattr(X, "toarray") or hasattr(X, "tocsr"):
+        raise TypeError(f"{name} must be dense; sparse matrices are not supported.")
+    shape = getattr(X, "shape", None)
+    if shape is None:
+        shape = np.shape(np.asarray(X, dtype=object))
+    if len(shape) != 2:
+        raise ValueError(f"Expected a 2-D table for {name} (rows, columns); got shape {shape}.")
+    if shape[0] < 1:
+        raise ValueError(f"Found {name} with 0 sample(s) (shape={tuple(shape)}) while a minimum "
+                         "of 1 is required.")
+    if shape[1] < 1:
+        raise ValueError(f"Found {name} with 0 feature(s) (shape={tuple(shape)}) while a "
+                         "minimum of 1 is required.")
+
+
 def check_same_length(X, y, x_name: str = "X", y_name: str = "y") -> None:
     """Raise if X and y have different numbers of rows (a missing y is left to later checks)."""
     if y is None:

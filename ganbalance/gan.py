@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import copy
+import os
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted
 from tqdm.auto import tqdm
 
-from . import networks
+from . import networks, tabular_networks
 from ._device import check_device, resolve_device
+from ._logging import log_long_fit
 from ._random import child_seed, draw_seed, torch_rng_scope
-from ._scaling import ImageScaler, RowScaler
+from ._scaling import ImageScaler
 from ._training import load_device, modules_as_state_dicts, record_step
 from ._validation import (
     check_float,
@@ -23,12 +26,15 @@ from ._validation import (
     check_int,
     check_numeric_dtype,
     check_same_length,
+    check_table_shape,
     check_verbose,
 )
 from .augment import diff_augment, random_affine
 from .callbacks import as_callbacks
 from .exceptions import TrainingDivergedError
 from .losses import LOSSES, mode_seeking
+from .persistence import SaveMixin
+from .tabular import TableEncoder
 
 __all__ = ["ConditionalGAN", "MAX_STEPS"]
 
@@ -36,11 +42,20 @@ __all__ = ["ConditionalGAN", "MAX_STEPS"]
 #: size of the data set, so this bounds the cost of any fit.
 MAX_STEPS = 100_000
 
-_GENERATORS = ("reference", "noise")
+#: Rows generated per forward pass in ``sample``: memory grows only with the output.
+SAMPLE_CHUNK = 8192
+
+_GENERATORS = ("auto", "reference", "noise", "interpolate")
+
+#: Default budget for tables (``n_steps='auto'``): steps, and rows per class kept as references.
+TABULAR_STEPS = 300
+MAX_REFERENCES_PER_CLASS = 5_000
+IMAGE_STEPS = 800
+N_NEIGHBOURS = 5
 _DISCRIMINATORS = ("auto", "pair", "sample")
 
 
-class ConditionalGAN(BaseEstimator):
+class ConditionalGAN(SaveMixin, BaseEstimator):
     """A conditional GAN for images or tabular rows, with few-shot safeguards.
 
     ``fit(X, y)`` trains one generator conditioned on the label; ``sample(n, y=c)`` draws new
@@ -52,19 +67,23 @@ class ConditionalGAN(BaseEstimator):
     image_shape : tuple of int (C, H, W), default=None
         Treat each row of ``X`` as a flattened ``C x H x W`` image (C >= 1, H and W >= 8) and use
         convolutional networks. ``None`` means tabular rows and MLPs.
-    generator : {'reference', 'noise'}, default='reference'
+    generator : {'auto', 'interpolate', 'reference', 'noise'}, default='auto'
         ``'reference'``: the generator takes a real sample of the class and the latent code and
         returns a variation of that sample (for images a learned smooth warp; for rows a
         learned residual), as DAGAN does. New samples stay close to
-        the class even with one real sample. ``'noise'``: a classic DCGAN/MLP generator from the
-        latent code and the label only.
+        the class even with one real sample. ``'interpolate'`` (tables only): a learned SMOTE
+        step, which starts at a random point between a real row and one of its same-class
+        neighbours and learns where around it the class's rows lie. ``'noise'``: a classic
+        DCGAN/MLP generator from the latent code and the label only. ``'auto'``:
+        ``'interpolate'`` for tables, ``'reference'`` for images.
     latent_dim : int, default=32
         Size of the latent code ``z ~ N(0, I)``.
-    n_steps : int, default=800
+    n_steps : int or 'auto', default='auto'
         Optimisation steps (one discriminator and one generator update each). The cost of ``fit``
         is ``n_steps * batch_size`` samples, independent of ``len(X)``; at most ``MAX_STEPS``.
+        ``'auto'``: 800 for images, 300 for tables.
     batch_size : int, default=64
-        Samples per step.
+        Samples per step; clamped to the number of training rows.
     learning_rate : float, default=2e-4
         Adam learning rate of both networks (betas 0.5, 0.999).
     loss : {'hinge', 'bce'}, default='hinge'
@@ -99,6 +118,11 @@ class ConditionalGAN(BaseEstimator):
         When sampling, round every latent coordinate to the nearest multiple of this step
         (0.5 gives ..., -0.5, 0, 0.5, ...). Fewer distinct codes means less variety. ``None``
         keeps the continuous latent.
+    categorical_features : 'auto', array-like of int, str or bool, default='auto'
+        Tables only: the categorical columns, as in imbalanced-learn's ``SMOTENC`` (indices,
+        names or a boolean mask). ``'auto'`` takes pandas ``category``, ``object``, ``string``
+        and ``bool`` columns (numpy string, object and bool arrays). One-hot groups are
+        detected. See :class:`ganbalance.tabular.TableEncoder`.
     device : str, default='auto'
         'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.
     random_state : int, RandomState, Generator or None, default=None
@@ -146,9 +170,9 @@ class ConditionalGAN(BaseEstimator):
         self,
         *,
         image_shape=None,
-        generator="reference",
+        generator="auto",
         latent_dim=32,
-        n_steps=800,
+        n_steps="auto",
         batch_size=64,
         learning_rate=2e-4,
         loss="hinge",
@@ -160,6 +184,7 @@ class ConditionalGAN(BaseEstimator):
         class_balance=True,
         spectral_norm=True,
         latent_quantization=None,
+        categorical_features="auto",
         device="auto",
         random_state=None,
         verbose=0,
@@ -180,6 +205,7 @@ class ConditionalGAN(BaseEstimator):
         self.class_balance = class_balance
         self.spectral_norm = spectral_norm
         self.latent_quantization = latent_quantization
+        self.categorical_features = categorical_features
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -189,13 +215,17 @@ class ConditionalGAN(BaseEstimator):
     def _check_params(self, n_features=None):
         """Validate every parameter; raise before any training."""
         check_image_shape(self.image_shape, n_features)
-        if self.image_shape is not None and min(self.image_shape[1:]) < 8:
+        images = self.image_shape is not None
+        if images and min(self.image_shape[1:]) < 8:
             raise ValueError(
                 f"image_shape must have H and W >= 8 for the convolutional networks; "
                 f"got {tuple(self.image_shape)}. Use image_shape=None for tabular rows."
             )
         if self.generator not in _GENERATORS:
             raise ValueError(f"generator must be one of {_GENERATORS}; got {self.generator!r}.")
+        if images and self.generator == "interpolate":
+            raise ValueError("generator='interpolate' is for tables; use 'reference' or 'noise' "
+                             "with image_shape.")
         if self.discriminator not in _DISCRIMINATORS:
             raise ValueError(
                 f"discriminator must be one of {_DISCRIMINATORS}; got {self.discriminator!r}."
@@ -203,9 +233,10 @@ class ConditionalGAN(BaseEstimator):
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {tuple(LOSSES)}; got {self.loss!r}.")
         check_int(self.latent_dim, "latent_dim")
-        check_int(self.n_steps, "n_steps", minimum=0)
-        if self.n_steps > MAX_STEPS:
-            raise ValueError(f"n_steps must be <= {MAX_STEPS}; got {self.n_steps}.")
+        if not (isinstance(self.n_steps, str) and self.n_steps == "auto"):
+            check_int(self.n_steps, "n_steps", minimum=0)
+            if self.n_steps > MAX_STEPS:
+                raise ValueError(f"n_steps must be <= {MAX_STEPS} or 'auto'; got {self.n_steps}.")
         check_int(self.batch_size, "batch_size", minimum=2)
         check_float(self.learning_rate, "learning_rate", low_inclusive=False)
         check_float(self.diversity_weight, "diversity_weight")
@@ -221,12 +252,30 @@ class ConditionalGAN(BaseEstimator):
         check_verbose(self.verbose)
         as_callbacks(self.callbacks)
 
+    def _resolved(self):
+        """``(generator, discriminator, n_steps)`` with every 'auto' resolved."""
+        images = self.image_shape is not None
+        generator = self.generator
+        if generator == "auto":
+            generator = "reference" if images else "interpolate"
+        discriminator = self.discriminator
+        if discriminator == "auto":
+            discriminator = "sample" if images and self.augment else "pair"
+        n_steps = self.n_steps
+        if isinstance(n_steps, str):
+            n_steps = IMAGE_STEPS if images else TABULAR_STEPS
+        return generator, discriminator, n_steps
+
     def _validate_X_y(self, X, y):
-        check_numeric_dtype(X, "X")
+        if self.image_shape is not None:
+            check_numeric_dtype(X, "X")
         if y is not None:
             check_same_length(X, y)
-        X = check_array(X, dtype=[np.float64, np.float32], ensure_min_samples=1,
-                        ensure_min_features=1, copy=False)
+        if self.image_shape is not None:
+            X = check_array(X, dtype=[np.float64, np.float32], ensure_min_samples=1,
+                            ensure_min_features=1, copy=False)
+        else:
+            check_table_shape(X)
         if y is None:
             return X, None
         y = np.asarray(y)
@@ -244,27 +293,37 @@ class ConditionalGAN(BaseEstimator):
         shape = self.image_shape
         pair = self.discriminator_type_ == "pair"
         if shape is not None:
-            gen_cls = (networks.ImageReferenceGenerator if self.generator == "reference"
+            gen_cls = (networks.ImageReferenceGenerator if self.generator_type_ == "reference"
                        else networks.ImageNoiseGenerator)
             G = gen_cls(shape, n_classes, latent_dim=self.latent_dim)
             D = networks.ImageDiscriminator(shape, n_classes, spectral_norm=self.spectral_norm,
                                             pair=pair)
+            return networks.init_weights(G), networks.init_weights(D)
+        slices = tabular_networks.categorical_slices(self._scaler.spans_)
+        hidden = 64 if n_features <= 64 else 128
+        if self.generator_type_ == "interpolate":
+            G = tabular_networks.InterpolationGenerator(n_features, n_classes, slices,
+                                                        latent_dim=self.latent_dim, hidden=hidden)
         else:
-            gen_cls = (networks.TabularReferenceGenerator if self.generator == "reference"
+            gen_cls = (networks.TabularReferenceGenerator if self.generator_type_ == "reference"
                        else networks.TabularNoiseGenerator)
-            G = gen_cls(n_features, n_classes, latent_dim=self.latent_dim)
-            D = networks.TabularDiscriminator(n_features, n_classes,
-                                              spectral_norm=self.spectral_norm, pair=pair)
-        return networks.init_weights(G), networks.init_weights(D)
+            G = networks.init_weights(gen_cls(n_features, n_classes, latent_dim=self.latent_dim,
+                                              hidden=hidden, slices=slices))
+        D = networks.TabularDiscriminator(n_features, n_classes, hidden=hidden,
+                                          spectral_norm=self.spectral_norm, pair=pair)
+        return G, networks.init_weights(D)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
         """Train the GAN.
 
+        A fit that raises leaves the estimator as it was: unfitted, or with its previous fit.
+
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training rows; flattened images when ``image_shape`` is set.
+        X : array-like or pandas.DataFrame of shape (n_samples, n_features)
+            Training rows; flattened images when ``image_shape`` is set. Tables may mix
+            numeric, integer, boolean and categorical columns (see ``categorical_features``).
         y : array-like of shape (n_samples,), default=None
             Class labels. ``None`` trains an unconditional GAN.
 
@@ -284,45 +343,57 @@ class ConditionalGAN(BaseEstimator):
 
     def _fit_encoded(self, X, codes, classes):
         """Train on validated ``X`` and integer class codes ``0..k-1`` (every code present) of
-        the labels ``classes`` (None: unconditional)."""
-        # The last checks (the device exists, random_state is valid) come before any fitted
-        # attribute is written, so a failed fit leaves a fitted estimator as it was.
-        device = resolve_device(self.device)
-        seed = draw_seed(self.random_state)
-        self.classes_ = classes
-        n_classes = int(codes.max()) + 1
-        self.n_features_in_ = X.shape[1]
-        self.dtype_ = X.dtype
-        self.discriminator_type_ = self.discriminator
-        if self.discriminator == "auto":
-            images_augmented = self.image_shape is not None and self.augment
-            self.discriminator_type_ = "sample" if images_augmented else "pair"
-        self.class_counts_ = np.bincount(codes, minlength=n_classes)
-        self._scaler = (ImageScaler() if self.image_shape is not None else RowScaler()).fit(X)
-        order = np.argsort(codes, kind="stable")
-        self._references = self._scaler.transform(X[order])
-        self._class_starts = np.concatenate([[0], np.cumsum(self.class_counts_)[:-1]])
-        self.device_ = str(device)
-        self._seed = seed
-        self._n_sample_calls = 0
+        the labels ``classes`` (None: unconditional).
+
+        Everything is built on a shallow copy of the estimator and moved onto it only once
+        training has succeeded, so a fit that raises (bad input, divergence, a callback, a
+        KeyboardInterrupt) changes nothing.
+        """
+        work = copy.copy(self)
+        work._prepare(X, codes, classes)
         callbacks = as_callbacks(self.callbacks)
+        with torch_rng_scope(work._seed, work.device_):
+            G, D = work._build(work._references.shape[1], len(work.class_counts_))
+            device = torch.device(work.device_)
+            work._generator_raw, work.discriminator_ = G.to(device), D.to(device)
+            work.generator_ = (copy.deepcopy(work._generator_raw)
+                               if self.ema_decay is not None else work._generator_raw)
+            for cb in callbacks:
+                cb.on_train_begin(work)
+            log_long_fit(type(self).__name__, work.n_steps_, self.verbose)
+            work._train(device, callbacks)
+        del work._generator_raw  # sampling uses generator_ (the average when ema_decay is set)
+        work.generator_.eval()
+        work.discriminator_.eval()
+        work._check_outputs_vary()
+        for cb in callbacks:
+            cb.on_train_end(work)
+        self.__dict__.update(work.__dict__)
+        return self
+
+    def _prepare(self, X, codes, classes):
+        """Set every fitted attribute but the networks (on a working copy)."""
+        device = resolve_device(self.device)
+        self._seed = seed = draw_seed(self.random_state)
+        self.generator_type_, self.discriminator_type_, self.n_steps_ = self._resolved()
+        if self.image_shape is None:
+            self._scaler = TableEncoder(self.categorical_features).fit(X)
+        else:
+            self._scaler = ImageScaler().fit(X)
+        keep = _cap_per_class(codes, MAX_REFERENCES_PER_CLASS, child_seed(seed, 3))
+        order = keep[np.argsort(codes[keep], kind="stable")]
+        self.classes_ = classes
+        self.n_features_in_ = X.shape[1]
+        self.dtype_ = getattr(X, "dtype", None) if self.image_shape is not None else None
+        self.class_counts_ = np.bincount(codes[order], minlength=int(codes.max()) + 1)
+        self._references = self._scaler.transform(_take_rows(X, order))
+        self._class_starts = np.concatenate([[0], np.cumsum(self.class_counts_)[:-1]])
+        self._neighbours = (same_class_neighbours(self._references, self.class_counts_)
+                            if self.generator_type_ == "interpolate" else None)
+        self.device_ = str(device)
+        self._n_sample_calls = 0
         self.history_ = {k: [] for k in ("step", "d_loss", "g_loss", "d_real", "d_fake",
                                           "diversity")}
-        with torch_rng_scope(self._seed, device):
-            G, D = self._build(X.shape[1], n_classes)
-            self._generator_raw, self.discriminator_ = G.to(device), D.to(device)
-            self.generator_ = (copy.deepcopy(self._generator_raw)
-                               if self.ema_decay is not None else self._generator_raw)
-            for cb in callbacks:
-                cb.on_train_begin(self)
-            self._train(device, callbacks)
-        del self._generator_raw  # sampling uses generator_ (the average when ema_decay is set)
-        self.generator_.eval()
-        self.discriminator_.eval()
-        self.n_steps_ = self.n_steps
-        for cb in callbacks:
-            cb.on_train_end(self)
-        return self
 
     def _draw_indices(self, classes, generator):
         """Row indices into the class-sorted reference table, one per entry of ``classes``."""
@@ -331,23 +402,35 @@ class ConditionalGAN(BaseEstimator):
         offsets = (torch.rand(len(classes), generator=generator) * counts).long()
         return starts + torch.minimum(offsets, counts - 1)
 
+    def _context(self, index, data, generator):
+        """What the generator takes besides ``(z, labels)``, for reference rows ``index``:
+        ``(reference,)``, or ``(reference, neighbour, lam)`` for the interpolating generator."""
+        reference = data[index]
+        if self._neighbours is None:
+            return (reference,)
+        table = torch.as_tensor(self._neighbours)
+        pick = torch.randint(table.shape[1], (len(index),), generator=generator)
+        neighbour = data[table[index.cpu(), pick].to(data.device)]
+        lam = torch.rand(len(index), generator=generator).to(data.device)
+        return reference, neighbour, lam
+
     def _train(self, device, callbacks):
         G, D = self._generator_raw, self.discriminator_
         d_loss_fn, g_loss_fn = LOSSES[self.loss]
         opt_g = torch.optim.Adam(G.parameters(), lr=self.learning_rate, betas=(0.5, 0.999))
         opt_d = torch.optim.Adam(D.parameters(), lr=self.learning_rate, betas=(0.5, 0.999))
         data = torch.as_tensor(self._references)
-        if self.image_shape is not None:
+        images = self.image_shape is not None
+        if images:
             data = data.view(-1, *self.image_shape)
         data = data.to(device)
-        images = self.image_shape is not None
         gen = torch.Generator().manual_seed(child_seed(self._seed, 1))
         n_classes = len(self.class_counts_)
         class_of_row = torch.repeat_interleave(torch.arange(n_classes),
                                                torch.as_tensor(self.class_counts_))
-        batch = self.batch_size
-
+        batch = min(self.batch_size, max(2, len(data)))
         pair = self.discriminator_type_ == "pair"
+        n_steps = self.n_steps_
 
         def view(x, reference):
             # What the discriminator sees: the sample, or the (reference, sample) pair, with the
@@ -366,21 +449,25 @@ class ConditionalGAN(BaseEstimator):
 
         G.train()
         D.train()
-        bar = tqdm(range(1, self.n_steps + 1), disable=not self.verbose, desc="GAN",
-                   leave=False)
+        bar = tqdm(range(1, n_steps + 1), disable=not self.verbose, desc="GAN", leave=False)
         for step in bar:
             if self.class_balance:
                 classes = torch.randint(n_classes, (batch,), generator=gen)
             else:
                 classes = class_of_row[torch.randint(len(class_of_row), (batch,), generator=gen)]
             labels = classes.to(device)
-            real, reference = real_batch(classes), real_batch(classes)
+            real = real_batch(classes)
+            if images:
+                context = (real_batch(classes),)
+            else:
+                context = self._context(self._draw_indices(classes, gen).to(device), data, gen)
+            reference = context[0]
             z = torch.randn(batch, self.latent_dim, generator=gen).to(device)
 
             # Discriminator: real samples up, generated ones down.
-            with torch.no_grad():
-                fake = G(z, labels, reference)
-            d_real, d_fake = D(view(real, reference), labels), D(view(fake, reference), labels)
+            fake = G(z, labels, *context)
+            d_real = D(view(real, reference), labels)
+            d_fake = D(view(fake.detach(), reference), labels)
             d_loss = d_loss_fn(d_real, d_fake)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
@@ -388,12 +475,11 @@ class ConditionalGAN(BaseEstimator):
 
             # Generator: fool the discriminator, and map different codes to different samples.
             D.requires_grad_(False)
-            fake = G(z, labels, reference)
             g_loss = g_loss_fn(D(view(fake, reference), labels))
             diversity = torch.zeros(())
             if self.diversity_weight > 0:
                 z2 = torch.randn(batch, self.latent_dim, generator=gen).to(device)
-                diversity = mode_seeking(fake, G(z2, labels, reference), z, z2)
+                diversity = mode_seeking(fake, G(z2, labels, *context), z, z2)
                 g_total = g_loss + self.diversity_weight * diversity
             else:
                 g_total = g_loss
@@ -407,9 +493,9 @@ class ConditionalGAN(BaseEstimator):
             logs = {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
                     "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item(),
                     "diversity": diversity.item()}
-            record_step(self.history_, logs, step, self.n_steps,
-                        "Try a lower learning_rate, loss='hinge' or spectral_norm=True.")
-            if self.verbose and (step % 25 == 0 or step == self.n_steps):
+            record_step(self.history_, logs, step, n_steps, _DIVERGED_HINT)
+            check_loss_range(logs, step, n_steps)
+            if self.verbose and (step % 25 == 0 or step == n_steps):
                 bar.set_postfix(d=f"{logs['d_loss']:.3f}", g=f"{logs['g_loss']:.3f}")
             for cb in callbacks:
                 cb.on_step_end(self, step, logs)
@@ -473,6 +559,7 @@ class ConditionalGAN(BaseEstimator):
         step = (self.latent_quantization if latent_quantization == "default"
                 else latent_quantization)
         check_latent_quantization(step)
+        check_output_size(n_samples, self.n_features_in_)
         codes = self._class_codes(n_samples, y)
         if random_state is None:
             self._n_sample_calls += 1
@@ -481,9 +568,32 @@ class ConditionalGAN(BaseEstimator):
             seed = draw_seed(random_state)
         return self._sample_codes(codes, seed, step)
 
-    @torch.no_grad()
     def _sample_codes(self, codes, seed, step):
-        """Generate one row per entry of ``codes`` (integer class codes)."""
+        """Generate one row per entry of ``codes`` (integer class codes), decoded."""
+        out = self._generate(codes, seed, step)
+        if not np.all(np.isfinite(out)):
+            raise TrainingDivergedError("The generator produced non-finite values.")
+        if self.image_shape is not None:
+            return self._scaler.inverse_transform(out, self.dtype_)
+        return self._scaler.inverse_transform(out)
+
+    def _check_outputs_vary(self):
+        """Raise :class:`TrainingDivergedError` when the generator's outputs no longer depend
+        on its inputs: 64 draws over every class give one row, although the references differ.
+        """
+        if np.ptp(self._references, axis=0).max() == 0:
+            return  # one distinct training row: nothing can vary
+        codes = np.arange(64) % len(self.class_counts_)
+        out = self._generate(codes, child_seed(self._seed, 4), None)
+        if np.isfinite(out).all() and np.ptp(out, axis=0).max() <= 1e-6:
+            raise TrainingDivergedError(
+                f"After {self.n_steps_} steps every generated row is the same: the generator's "
+                f"outputs no longer depend on its inputs. {_DIVERGED_HINT}"
+            )
+
+    @torch.no_grad()
+    def _generate(self, codes, seed, step):
+        """The generator's raw output (the networks' space), one row per entry of ``codes``."""
         gen = torch.Generator().manual_seed(seed)
         device = torch.device(self.device_)
         G = self.generator_
@@ -497,25 +607,26 @@ class ConditionalGAN(BaseEstimator):
             start, count = self._class_starts[c], self.class_counts_[c]
             perm = torch.randperm(int(count), generator=gen).numpy()
             ref_index[where] = start + np.resize(perm, len(where))
-        out = np.empty((len(codes), self.n_features_in_), dtype=np.float32)
-        chunk = 8192
-        for lo in range(0, len(codes), chunk):
-            hi = min(lo + chunk, len(codes))
+        out = np.empty((len(codes), self._references.shape[1]), dtype=np.float32)
+        data = torch.as_tensor(self._references)
+        for lo in range(0, len(codes), SAMPLE_CHUNK):
+            hi = min(lo + SAMPLE_CHUNK, len(codes))
             z = torch.randn(hi - lo, self.latent_dim, generator=gen)
             if step is not None:
                 z = torch.round(z / step) * step
-            ref = torch.as_tensor(self._references[ref_index[lo:hi]])
+            index = torch.as_tensor(ref_index[lo:hi])
             if self.image_shape is not None:
-                ref = ref.view(-1, *self.image_shape)
+                ref = data[index].view(-1, *self.image_shape)
                 if self.augment:  # the generator was trained on augmented references
                     ref = random_affine(ref, generator=gen)
+                context = (ref,)
+            else:
+                context = self._context(index, data, gen)
             labels = torch.as_tensor(codes[lo:hi])
-            fake = G(z.to(device), labels.to(device), ref.to(device))
+            fake = G(z.to(device), labels.to(device), *(c.to(device) for c in context))
             out[lo:hi] = fake.reshape(hi - lo, -1).float().cpu().numpy()
         G.train(was_training)
-        if not np.all(np.isfinite(out)):
-            raise TrainingDivergedError("The generator produced non-finite values.")
-        return self._scaler.inverse_transform(out, self.dtype_)
+        return out
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self):
@@ -526,12 +637,82 @@ class ConditionalGAN(BaseEstimator):
         if not isinstance(state.get("generator_"), dict):
             return
         self.device_ = device = load_device(self.device_)
+        if "generator_type_" not in state:  # pickled before 0.5: no 'auto' options existed
+            self.generator_type_ = self.generator
+            self._neighbours = None
         with torch_rng_scope(0):
-            G, D = self._build(self.n_features_in_, len(self.class_counts_))
+            G, D = self._build(self._references.shape[1], len(self.class_counts_))
         G.load_state_dict(state["generator_"])
         D.load_state_dict(state["discriminator_"])
         self.generator_ = G.to(device).eval()
         self.discriminator_ = D.to(device).eval()
+
+
+_DIVERGED_HINT = "Try a lower learning_rate, loss='hinge' or spectral_norm=True."
+#: Losses beyond this size mean training has left any sane range (hinge and BCE losses of a
+#: working GAN stay within a few units).
+MAX_LOSS = 1e4
+
+
+def check_loss_range(logs, step, n_steps):
+    """Raise :class:`TrainingDivergedError` when a loss leaves ``[-MAX_LOSS, MAX_LOSS]``."""
+    for name in ("d_loss", "g_loss"):
+        if abs(logs[name]) > MAX_LOSS:
+            raise TrainingDivergedError(
+                f"{name} reached {logs[name]:.3g} at step {step} of {n_steps}: training "
+                f"diverged. {_DIVERGED_HINT}"
+            )
+
+
+def check_output_size(n_samples, n_features, itemsize=8):
+    """Refuse, before any work, an output that cannot fit in this machine's memory."""
+    need = n_samples * n_features * (itemsize + 4)  # the output and the float32 buffer
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not on this platform: no check
+        return
+    if need > total:
+        raise ValueError(
+            f"n_samples={n_samples} rows of {n_features} features need about "
+            f"{need / 2**30:.1f} GiB, more than this machine's {total / 2**30:.1f} GiB of "
+            "memory; ask for fewer rows, in several calls."
+        )
+
+
+def _cap_per_class(codes, cap, seed):
+    """Row positions to keep: every row of a class with at most ``cap`` rows, else ``cap`` of
+    them drawn at random (sorted), so that the cost of a fit does not grow with the data."""
+    keep = []
+    rng = np.random.default_rng(seed)
+    for c in range(int(codes.max()) + 1):
+        rows = np.flatnonzero(codes == c)
+        if len(rows) > cap:
+            rows = np.sort(rng.choice(rows, cap, replace=False))
+        keep.append(rows)
+    return np.concatenate(keep)
+
+
+def _take_rows(X, rows):
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+def same_class_neighbours(references, class_counts, k=N_NEIGHBOURS):
+    """``(n_rows, k)`` indices of each row's ``k`` nearest rows of its own class (in the
+    class-sorted table); a class with one row is its own neighbour."""
+    out = np.empty((len(references), k), dtype=np.int64)
+    start = 0
+    for count in class_counts:
+        rows = references[start:start + count]
+        if count == 1:
+            out[start] = start
+        else:
+            n = min(k + 1, count)
+            index = NearestNeighbors(n_neighbors=n).fit(rows).kneighbors(rows,
+                                                                      return_distance=False)
+            index = index[:, 1:]  # the row itself comes first
+            out[start:start + count] = start + index[:, np.arange(k) % index.shape[1]]
+        start += count
+    return out
 
 
 def check_latent_quantization(step):

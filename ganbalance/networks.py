@@ -27,6 +27,7 @@ from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
 from .augment import affine_grid_basis, warp_grid
+from .tabular_networks import decode_activation
 
 __all__ = [
     "ImageNoiseGenerator",
@@ -297,6 +298,9 @@ class TabularNoiseGenerator(nn.Module):
         Size of the latent code (and of the label embedding).
     hidden : int, default=128
         Units of each of the two hidden layers.
+    slices : tuple of (int, int), default=()
+        Categorical blocks of the encoded row, made one-hot by
+        :func:`~ganbalance.tabular_networks.decode_activation`.
 
     Examples
     --------
@@ -307,8 +311,9 @@ class TabularNoiseGenerator(nn.Module):
     torch.Size([3, 5])
     """
 
-    def __init__(self, n_features, n_classes, latent_dim=32, hidden=128):
+    def __init__(self, n_features, n_classes, latent_dim=32, hidden=128, slices=()):
         super().__init__()
+        self.slices = tuple(slices)
         self.embed = nn.Embedding(n_classes, latent_dim)
         self.net = _mlp([2 * latent_dim, hidden, hidden, n_features])
 
@@ -316,7 +321,8 @@ class TabularNoiseGenerator(nn.Module):
         """``z`` of shape ``(N, latent_dim)``, ``labels`` of shape ``(N,)`` (int64) -> rows of
         shape ``(N, n_features)``. ``reference`` is ignored (generators share one
         signature)."""
-        return self.net(torch.cat([z, self.embed(labels)], dim=1))
+        return decode_activation(self.net(torch.cat([z, self.embed(labels)], dim=1)),
+                                 self.slices)
 
 
 class TabularReferenceGenerator(nn.Module):
@@ -335,6 +341,9 @@ class TabularReferenceGenerator(nn.Module):
         Size of the latent code (and of the label embedding).
     hidden : int, default=128
         Units of each of the two hidden layers.
+    slices : tuple of (int, int), default=()
+        Categorical blocks of the encoded row, made one-hot by
+        :func:`~ganbalance.tabular_networks.decode_activation`.
 
     Examples
     --------
@@ -348,8 +357,9 @@ class TabularReferenceGenerator(nn.Module):
     True
     """
 
-    def __init__(self, n_features, n_classes, latent_dim=32, hidden=128):
+    def __init__(self, n_features, n_classes, latent_dim=32, hidden=128, slices=()):
         super().__init__()
+        self.slices = tuple(slices)
         self.embed = nn.Embedding(n_classes, latent_dim)
         self.net = _mlp([n_features + 2 * latent_dim, hidden, hidden, n_features])
         nn.init.zeros_(self.net[-1].weight)
@@ -358,7 +368,8 @@ class TabularReferenceGenerator(nn.Module):
     def forward(self, z, labels, reference):
         """``z`` of shape ``(N, latent_dim)``, ``labels`` of shape ``(N,)`` (int64) and
         ``reference`` rows of shape ``(N, n_features)`` -> new rows, same shape."""
-        return reference + self.net(torch.cat([reference, z, self.embed(labels)], dim=1))
+        out = reference + self.net(torch.cat([reference, z, self.embed(labels)], dim=1))
+        return decode_activation(out, self.slices)
 
 
 class TabularDiscriminator(nn.Module):

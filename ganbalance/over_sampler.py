@@ -8,20 +8,24 @@ import numpy as np
 from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_target_type
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._random import child_seed, draw_seed
-from ._validation import check_int, check_numeric_dtype, check_same_length
+from ._training import restore_on_error
+from ._validation import check_int, check_numeric_dtype, check_same_length, check_table_shape
 from ._warnings import warn_at_caller
 from .exceptions import GANCollapseWarning
 from .gan import MAX_STEPS, ConditionalGAN, check_latent_quantization
-from .metrics import detect_collapse, quality_report
+from .metrics import detect_collapse, quality_report, variety
+from .persistence import SaveMixin
+from .tabular import TableEncoder
 
 __all__ = ["GANOverSampler"]
 
 # Parameters passed through unchanged to every ConditionalGAN the sampler trains.
 _GAN_PARAMS = (
     "image_shape",
+    "categorical_features",
     "generator",
     "latent_dim",
     "n_steps",
@@ -44,7 +48,7 @@ _NOT_FITTED = ("This %(name)s has no trained GAN yet: call fit_resample(X, y) fi
                "imbalanced-learn, fit only checks the inputs and trains nothing.)")
 
 
-class GANOverSampler(BaseOverSampler):
+class GANOverSampler(SaveMixin, BaseOverSampler):
     """Over-sample with a conditional GAN that generates exactly the rows each class lacks.
 
     The GAN learns what every class looks like from all of them at once (a label-conditioned
@@ -66,24 +70,38 @@ class GANOverSampler(BaseOverSampler):
 
     image_shape : tuple of int (C, H, W), default=None
         The rows of ``X`` are flattened ``C x H x W`` images (C >= 1, H and W >= 8): use
-        convolutional networks. ``None``: tabular rows, MLPs, features standardised inside and
-        returned in the original scale (clipped to the range seen in ``fit``).
+        convolutional networks. ``None``: a table, MLPs; columns are encoded inside (a
+        quantile transform for numbers, one-hot for categories, see
+        :class:`ganbalance.tabular.TableEncoder`) and returned in the original scale and
+        dtypes.
 
     mode : {{'shared', 'per_class'}}, default='shared'
         ``'shared'``: one GAN conditioned on the label, trained on all classes. ``'per_class'``:
         one unconditional GAN per class that needs new samples, trained on that class alone.
 
-    generator : {{'reference', 'noise'}}, default='reference'
+    generator : {{'auto', 'interpolate', 'reference', 'noise'}}, default='auto'
         ``'reference'``: new samples are learned variations of real samples of the class
-        (DAGAN-style; a learned smooth warp for images, a learned residual for rows). ``'noise'``: a
+        (DAGAN-style; a learned smooth warp for images, a learned residual for rows).
+        ``'interpolate'`` (tables): a learned SMOTE step between a real row and a same-class
+        neighbour, which starts as SMOTE and learns where the class's rows lie. ``'noise'``: a
         classic conditional DCGAN/MLP generator that draws from the latent code alone.
+        ``'auto'``: ``'interpolate'`` for tables, ``'reference'`` for images.
 
-    n_steps : int, default=800
+    categorical_features : 'auto', array-like of int, str or bool, default='auto'
+        Tables: the categorical columns, as ``SMOTENC`` takes them (indices, column names or a
+        boolean mask). ``'auto'`` takes pandas ``category``, ``object``, ``string`` and
+        ``bool`` columns (numpy string, object and bool arrays). One-hot groups (as
+        ``pd.get_dummies`` writes them) are detected and stay one-hot. Every generated
+        category is one seen in ``fit_resample``; integer columns come back as integers in the
+        range seen, and every column keeps its dtype. Missing values are refused.
+
+    n_steps : int or 'auto', default='auto'
         Optimisation steps of each GAN. Cost grows with ``n_steps * batch_size``, not with the
-        number of rows; at most 100,000.
+        number of rows (tables keep at most 5,000 rows per class as references); at most
+        100,000. ``'auto'``: 800 for images, 300 for tables.
 
     batch_size : int, default=64
-        Samples per step.
+        Samples per step; clamped to the number of training rows.
 
     latent_dim : int, default=32
         Size of the latent code.
@@ -179,8 +197,10 @@ class GANOverSampler(BaseOverSampler):
         "random_state": ["random_state", np.random.Generator],
         "image_shape": [tuple, list, None],
         "mode": [StrOptions({"shared", "per_class"})],
-        "generator": [StrOptions({"reference", "noise"})],
-        "n_steps": [Interval(numbers.Integral, 0, MAX_STEPS, closed="both")],
+        "generator": [StrOptions({"auto", "interpolate", "reference", "noise"})],
+        "categorical_features": ["array-like", StrOptions({"auto"})],
+        "n_steps": [Interval(numbers.Integral, 0, MAX_STEPS, closed="both"),
+                    StrOptions({"auto"})],
         "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
         "latent_dim": [Interval(numbers.Integral, 1, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -203,8 +223,9 @@ class GANOverSampler(BaseOverSampler):
         random_state=None,
         image_shape=None,
         mode="shared",
-        generator="reference",
-        n_steps=800,
+        generator="auto",
+        categorical_features="auto",
+        n_steps="auto",
         batch_size=64,
         latent_dim=32,
         learning_rate=2e-4,
@@ -224,6 +245,7 @@ class GANOverSampler(BaseOverSampler):
         self.image_shape = image_shape
         self.mode = mode
         self.generator = generator
+        self.categorical_features = categorical_features
         self.n_steps = n_steps
         self.batch_size = batch_size
         self.latent_dim = latent_dim
@@ -239,14 +261,68 @@ class GANOverSampler(BaseOverSampler):
         self.verbose = verbose
         self.callbacks = callbacks
 
+    def fit_resample(self, X, y, **params):
+        """Resample the dataset: train the GANs and append the generated rows.
+
+        A call that raises (bad input, divergence, a callback, an interrupt) leaves the sampler
+        as it was before the call.
+
+        Parameters
+        ----------
+        X : {array-like, dataframe} of shape (n_samples, n_features)
+            The rows (flattened images when ``image_shape`` is set). A table may mix numeric,
+            integer, boolean and categorical columns.
+        y : array-like of shape (n_samples,)
+            The labels.
+        **params : dict
+            Unused; for imbalanced-learn's signature.
+
+        Returns
+        -------
+        X_resampled : {ndarray, dataframe} of shape (n_samples_new, n_features)
+            The original rows first, unchanged and in order, then the new rows; the same
+            container, columns and dtypes as ``X``.
+        y_resampled : ndarray of shape (n_samples_new,)
+            The labels.
+        """
+        with restore_on_error(self):
+            return super().fit_resample(X, y, **params)
+
+    def fit(self, X, y, **params):
+        """Check the inputs and the sampling strategy; trains nothing (as in imbalanced-learn).
+
+        Parameters
+        ----------
+        X : {array-like, dataframe} of shape (n_samples, n_features)
+            The rows.
+        y : array-like of shape (n_samples,)
+            The labels.
+        **params : dict
+            Unused; for imbalanced-learn's signature.
+
+        Returns
+        -------
+        self : GANOverSampler
+        """
+        with restore_on_error(self):
+            return super().fit(X, y, **params)
+
     def _check_X_y(self, X, y, accept_sparse=None):
-        # Stricter than imblearn's default: no object or complex X, no sparse X, and X and y
-        # must have the same length (checked before anything is converted).
-        check_numeric_dtype(X, "X")
+        # Images: numbers only, as before. Tables: any column types; the encoder checks each
+        # column (and names it) before training. X and y must have the same length.
         check_same_length(X, y)
+        y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
         if hasattr(X, "sparse") and hasattr(X, "columns"):  # a pandas DataFrame of sparse columns
             X = X.sparse.to_dense()  # a new frame; the output frame gets the sparse dtypes back
-        y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
+        if self.image_shape is None:
+            check_table_shape(X)
+            if not hasattr(X, "iloc"):
+                X = np.asarray(X) if isinstance(X, np.ndarray) else _as_table(X)
+            TableEncoder(self.categorical_features).fit(X)  # every column, named if it is bad
+            validate_data(self, X=X, reset=True, skip_check_array=True)
+            y = check_array(y, ensure_2d=False, dtype=None)
+            return X, y, binarize_y
+        check_numeric_dtype(X, "X")
         X, y = validate_data(self, X=X, y=y, reset=True, accept_sparse=False,
                              dtype=[np.float64, np.float32])
         return X, y, binarize_y
@@ -256,42 +332,46 @@ class GANOverSampler(BaseOverSampler):
         return ConditionalGAN(**params, random_state=random_state)
 
     def _fit_resample(self, X, y):
-        # Everything about the GAN is checked before the first step of training.
+        # Everything about the GAN is checked before the first step of training, and the GANs
+        # are built in locals: fitted attributes are assigned only once all of them trained.
         self._make_gan(0)._check_params(X.shape[1])
         seed = draw_seed(self.random_state)
         targets = {label: n for label, n in self.sampling_strategy_.items() if n > 0}
-
-        self.generators_ = {}
+        generators, history, device = {}, {}, "cpu"
         if self.mode == "shared":
             gan = self._make_gan(child_seed(seed, 0)).fit(X, y)
-            self.generators_ = {label: gan for label in gan.classes_}
-            self.history_ = gan.history_
-            self.device_ = gan.device_
+            generators = {label: gan for label in gan.classes_}
+            history, device = gan.history_, gan.device_
         else:
-            self.history_ = {}
             for i, label in enumerate(self.sampling_strategy_):
                 if self.sampling_strategy_[label] == 0:
                     continue
-                gan = self._make_gan(child_seed(seed, 0, i)).fit(X[y == label])
-                self.generators_[label] = gan
-                self.history_[label] = gan.history_
-                self.device_ = gan.device_
-        if not self.generators_:  # nothing to train: every class is already at its target
-            self.device_ = "cpu"
-
+                gan = self._make_gan(child_seed(seed, 0, i)).fit(_take_rows(X, y == label))
+                generators[label], history[label], device = gan, gan.history_, gan.device_
         X_parts, y_parts = [X], [y]
         for i, (label, n_new) in enumerate(targets.items()):
-            X_parts.append(self._sample_class(label, n_new, child_seed(seed, 1, i)))
+            X_parts.append(_sample_from(generators[label], label, n_new, child_seed(seed, 1, i)))
             y_parts.append(np.full(n_new, label, dtype=y.dtype))
         if targets:
-            self._warn_if_collapsed(X, y, np.concatenate(X_parts[1:]), np.concatenate(y_parts[1:]))
-        return np.concatenate(X_parts).astype(X.dtype, copy=False), np.concatenate(y_parts)
+            self._warn_if_collapsed(X, y, _concat_rows(X_parts[1:]), np.concatenate(y_parts[1:]))
+        self.generators_, self.history_, self.device_ = generators, history, device
+        X_res = _concat_rows(X_parts)
+        if isinstance(X_res, np.ndarray):
+            X_res = X_res.astype(X.dtype, copy=False)
+        return X_res, np.concatenate(y_parts)
 
     def _warn_if_collapsed(self, X, y, X_new, y_new):
         """Warn about classes whose new rows have near-zero variety or copy the real ones."""
-        reasons = detect_collapse(X, y, X_new, y_new, image_shape=self.image_shape)
+        if self.image_shape is None:
+            encoder = TableEncoder(self.categorical_features).fit(X)
+            continuous = any(span.kind == "continuous" for span in encoder.spans_)
+            reasons = _table_collapse(encoder.transform(X), y, encoder.transform(X_new), y_new,
+                                      check_copies=continuous)
+        else:
+            reasons = detect_collapse(X, y, X_new, y_new, image_shape=self.image_shape)
         if reasons:
-            detail = "; ".join(f"class {label!r}: {why}" for label, why in reasons.items())
+            detail = "; ".join(f"class {_plain(label)!r}: {why}"
+                               for label, why in reasons.items())
             warn_at_caller(
                 f"GANOverSampler generated collapsed samples ({detail}). Check them with "
                 "quality_report(X, y); more n_steps, or augment=True for images, usually help.",
@@ -343,13 +423,14 @@ class GANOverSampler(BaseOverSampler):
                  for i, (label, n) in enumerate(counts.items())]
         y_new = [np.full(n, label) for label, n in counts.items()]
         kwargs.setdefault("device", self.device)
-        return quality_report(X, y, np.concatenate(X_new), np.concatenate(y_new),
+        X, X_new = _numeric_view(X, _concat_rows(X_new), self.image_shape,
+                                  self.categorical_features)
+        return quality_report(X, y, X_new, np.concatenate(y_new),
                               image_shape=self.image_shape, random_state=seed, **kwargs)
 
     def _sample_class(self, label, n_samples, random_state, latent_quantization="default"):
-        gan = self.generators_[label]
-        return gan.sample(n_samples, y=label if gan.classes_ is not None else None,
-                          random_state=random_state, latent_quantization=latent_quantization)
+        return _sample_from(self.generators_[label], label, n_samples, random_state,
+                            latent_quantization)
 
     def sample(self, n_samples, y, *, random_state=None, latent_quantization="default"):
         """Generate more rows of one class from the fitted GAN.
@@ -388,6 +469,69 @@ class GANOverSampler(BaseOverSampler):
         tags.input_tags.sparse = False
         tags.non_deterministic = False
         return tags
+
+
+def _plain(label):
+    """A numpy scalar label as the Python value it holds (for messages)."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def _sample_from(gan, label, n_samples, random_state, latent_quantization="default"):
+    return gan.sample(n_samples, y=label if gan.classes_ is not None else None,
+                      random_state=random_state, latent_quantization=latent_quantization)
+
+
+def _as_table(X):
+    """A list of rows as an array: numbers as numbers, or objects when strings are mixed in."""
+    arr = np.asarray(X)
+    return np.asarray(X, dtype=object) if arr.dtype.kind in "US" else arr
+
+
+def _take_rows(X, rows):
+    return X.iloc[np.flatnonzero(rows) if np.asarray(rows).dtype == bool else rows] \
+        if hasattr(X, "iloc") else X[rows]
+
+
+def _concat_rows(parts):
+    """Rows of arrays or DataFrames, one after the other (DataFrames get a new RangeIndex)."""
+    if hasattr(parts[0], "iloc"):
+        import pandas as pd
+
+        return pd.concat(parts, ignore_index=True)
+    return np.concatenate(parts)
+
+
+def _table_collapse(X, y, X_new, y_new, check_copies=True, min_variety=0.1, max_copies=0.9):
+    """Collapse of encoded table rows: too little variety, or exact copies of real rows.
+
+    Images use :func:`~ganbalance.metrics.detect_collapse`; its copy rate does not apply to
+    tables, where new rows lie between close neighbours of a small class by design (SMOTE's
+    rows too are closer to a real row than real rows are to each other). Without continuous
+    columns most new rows are existing combinations of categories, so copies are not checked.
+    """
+    spread = variety(X, y, X_new, y_new)
+    reasons = {}
+    for label in np.unique(y_new):
+        real = {row.tobytes() for row in X[y == label]}
+        new = X_new[y_new == label]
+        copies = np.mean([row.tobytes() in real for row in new])
+        why = []
+        if spread[label] < min_variety:
+            why.append(f"variety {spread[label]:.2f} < {min_variety}")
+        if check_copies and copies >= max_copies:
+            why.append(f"{copies:.0%} of the new rows are exact copies of real rows")
+        if why:
+            reasons[label] = "; ".join(why)
+    return reasons
+
+
+def _numeric_view(X, X_new, image_shape, categorical_features="auto"):
+    """``X`` and ``X_new`` as numbers for the quality metrics: images as they are, tables
+    encoded by a :class:`TableEncoder` fitted on ``X``."""
+    if image_shape is not None:
+        return X, X_new
+    encoder = TableEncoder(categorical_features).fit(X)
+    return encoder.transform(X), encoder.transform(X_new)
 
 
 GANOverSampler.__doc__ = GANOverSampler.__doc__.format(

@@ -233,15 +233,18 @@ def test_latent_quantization_reduces_variety(digits):
 
 def test_collapse_warning_for_copies(tabular):
     X, y = tabular
-    with pytest.warns(GANCollapseWarning, match="class 1: copy rate") as record:
-        GANOverSampler(n_steps=0, random_state=0, device="cpu").fit_resample(X, y)
+    with pytest.warns(GANCollapseWarning, match="class 1: .*exact copies") as record:
+        # An untrained reference generator returns its reference: copies.
+        GANOverSampler(generator="reference", n_steps=0, random_state=0,
+                       device="cpu").fit_resample(X, y)
     # The warning names the caller's line, not a frame inside imblearn or ganbalance.
     assert {w.filename for w in record if w.category is GANCollapseWarning} == {__file__}
 
 
 def test_collapse_warning_points_at_caller_through_a_pipeline(tabular):
     X, y = tabular
-    pipe = make_pipeline(GANOverSampler(n_steps=0, random_state=0, device="cpu"),
+    pipe = make_pipeline(GANOverSampler(generator="reference", n_steps=0, random_state=0,
+                                        device="cpu"),
                          LogisticRegression())
     with pytest.warns(GANCollapseWarning) as record:
         pipe.fit(X, y)
@@ -256,14 +259,20 @@ def test_no_collapse_warning_when_varied(digits):
                        device="cpu").fit_resample(X, y)
 
 
-def test_tabular_default_does_not_copy(tabular):
-    """'auto' picks the pair discriminator for rows, which stops the generator copying them."""
+def test_tabular_default_copies_no_more_than_smote(tabular):
+    """The default table generator interpolates (judged in pairs, so copies are caught): its
+    new rows are no closer to real rows than SMOTE's."""
+    from imblearn.over_sampling import SMOTE
+
     X, y = tabular
-    sampler = GANOverSampler(random_state=0, device="cpu", n_steps=300)
+    sampler = GANOverSampler(random_state=0, device="cpu")
     X_res, y_res = sampler.fit_resample(X, y)
     assert sampler.generators_[1].discriminator_type_ == "pair"
-    new = X_res[len(X):]
-    assert copy_rate(X, y, new, y_res[len(X):])[1] < 0.5
+    assert sampler.generators_[1].generator_type_ == "interpolate"
+    X_smote, y_smote = SMOTE(random_state=0).fit_resample(X, y)
+    ours = copy_rate(X, y, X_res[len(X):], y_res[len(X):])[1]
+    smote = copy_rate(X, y, X_smote[len(X):], y_smote[len(X):])[1]
+    assert ours <= smote
 
 
 def test_quality_report(digits):
@@ -359,18 +368,21 @@ def test_bad_X_shapes(tabular):
     _bad(X[:, :0], y, "0 feature")
 
 
-@pytest.mark.parametrize(
-    "X_bad, exc",
-    [
-        (np.array([["a", "b"]] * 10, dtype=object), TypeError),
-        (np.array([["a", "b"]] * 10), TypeError),
-        (np.ones((10, 2), dtype=object), TypeError),
-        (np.ones((10, 2), dtype=complex), ValueError),
-    ],
-)
-def test_object_string_complex_X(X_bad, exc):
+def test_complex_X_refused():
     y = np.array([0] * 7 + [1] * 3)
-    _bad(X_bad, y, "X must hold real numbers", exc=exc)
+    _bad(np.ones((10, 2), dtype=complex), y, "X must hold real numbers", exc=ValueError)
+
+
+@pytest.mark.parametrize("X_str", [np.array([["a", "b"]] * 7 + [["c", "d"]] * 3, dtype=object),
+                                   np.array([["a", "b"]] * 7 + [["c", "d"]] * 3)])
+def test_string_arrays_are_categories(X_str):
+    """Strings are categories (categorical_features='auto'): new rows hold seen values only."""
+    y = np.array([0] * 7 + [1] * 3)
+    X_res, y_res = GANOverSampler(**FAST, random_state=0).fit_resample(X_str, y)
+    assert X_res.dtype == X_str.dtype and X_res.shape == (14, 2)
+    assert set(map(tuple, X_res[y_res == 1].tolist())) <= {("c", "d"), ("c", "b"), ("a", "d"),
+                                                           ("a", "b")}
+    assert set(X_res[:, 0]) <= {"a", "c"} and set(X_res[:, 1]) <= {"b", "d"}
 
 
 @pytest.mark.parametrize(

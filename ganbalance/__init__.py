@@ -7,6 +7,7 @@ from .denoise import ReferenceDenoiser
 from .exceptions import DataSourceWarning, TrainingDivergedError
 from .gan import ConditionalGAN
 from .over_sampler import GANOverSampler
+from .persistence import load, save
 
 __all__ = [
     "AffineOverSampler",
@@ -17,4 +18,6 @@ __all__ = [
     "TorchClassifier",
     "TrainingDivergedError",
     "__version__",
+    "load",
+    "save",
 ]

@@ -11,14 +11,16 @@ from sklearn.utils._param_validation import Interval
 
 from ._random import child_seed, draw_seed
 from ._scaling import ImageScaler
+from ._training import TransactionalSamplerMixin
 from ._validation import check_image_shape
 from .augment import random_affine
 from .over_sampler import GANOverSampler
+from .persistence import SaveMixin
 
 __all__ = ["AffineOverSampler"]
 
 
-class AffineOverSampler(BaseOverSampler):
+class AffineOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
     """Over-sample images with randomly rotated, sheared, scaled and shifted copies.
 
     Each new sample is a real image of its class (the class's images are used in turn, in a
@@ -54,6 +56,11 @@ class AffineOverSampler(BaseOverSampler):
 
     n_features_in_ : int
         Number of features in ``X``.
+
+    Notes
+    -----
+    A ``fit`` or ``fit_resample`` call that raises leaves the sampler exactly as it was.
+    :meth:`save` writes it to a file that :func:`ganbalance.load` reads without running code.
 
     Examples
     --------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import inspect
-import io
 import logging
 import time
 import warnings
@@ -21,8 +20,9 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._device import resolve_device
+from ._device import load_device, resolve_device
 from ._random import child_seed, draw_seed, torch_rng_scope
+from ._training import restore_on_error, tensors_to_cpu
 from ._validation import (
     check_float,
     check_image_shape,
@@ -30,6 +30,7 @@ from ._validation import (
     check_numeric_dtype,
     check_verbose,
 )
+from .persistence import SaveMixin
 
 __all__ = ["TorchClassifier"]
 
@@ -40,10 +41,12 @@ _PREFIXES = ("module__", "optimizer__", "criterion__")
 _AUTO_MODULE_ARGS = ("n_features", "n_classes", "image_shape")
 # Keys of the seeds derived from the one drawn per fit (see _random.child_seed).
 _SEED_INIT, _SEED_SPLIT, _SEED_SHUFFLE, _SEED_DROPOUT = 0, 1, 2, 3
-_PICKLE_KEY = "_ganbalance_torch_state"
+# The key of older pickles, which held a torch.save blob that only an unrestricted
+# torch.load could read.
+_LEGACY_PICKLE_KEY = "_ganbalance_torch_state"
 
 
-class TorchClassifier(ClassifierMixin, BaseEstimator):
+class TorchClassifier(SaveMixin, ClassifierMixin, BaseEstimator):
     """Train a :class:`torch.nn.Module` as a scikit-learn / imbalanced-learn classifier.
 
     The wrapped network maps a batch of samples to logits of shape ``(batch, n_classes)``;
@@ -79,7 +82,8 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     max_epochs : int, default=10
         Passes over the training data in :meth:`fit` (fewer when early stopping ends it).
     batch_size : int, default=64
-        Mini-batch size for training and for prediction.
+        Mini-batch size for training and for prediction. A value larger than the data is
+        clamped to it: the whole set is then one batch, and no memory is set aside for more.
     image_shape : tuple of int (C, H, W) or None, default=None
         When given, each row of ``X`` is reshaped to ``(C, H, W)`` before it reaches the
         module, and ``C * H * W`` must equal the number of columns of ``X``.
@@ -167,8 +171,15 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     ``classes`` followed by ``k - 1`` more. On CUDA, results may still vary in the last bits
     unless torch's deterministic algorithms are enabled.
 
-    **Pickling.** Torch objects are stored with :func:`torch.save`; a model trained on CUDA
-    unpickles onto the CPU on a machine without CUDA (``device_`` then reads 'cpu').
+    **Failed fits.** :meth:`fit` and :meth:`partial_fit` train new objects (a copy, for
+    ``partial_fit``) and assign the fitted attributes only when training has succeeded; a call
+    that raises, for whatever reason, leaves the estimator exactly as it was.
+
+    **Saving.** :meth:`save` writes a file that :func:`ganbalance.load` reads without running
+    any code from it (see :doc:`/user_guide/persistence`). Pickles hold plain CPU state
+    dicts, and unpickling never calls ``torch.load``; but unpickle only files you trust. A
+    model trained on CUDA loads onto the CPU on a machine without CUDA (``device_`` then reads
+    'cpu').
 
     Examples
     --------
@@ -306,6 +317,13 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         verbose = check_verbose(self.verbose)
         image_shape = check_image_shape(self.image_shape)
         device = resolve_device(self.device)
+        fraction = self._check_weights_and_validation()
+        return {"lr": lr, "max_epochs": max_epochs, "batch_size": batch_size,
+                "patience": patience, "verbose": verbose, "image_shape": image_shape,
+                "device": device, "validation_fraction": fraction}
+
+    def _check_weights_and_validation(self):
+        """Check class_weight, validation_fraction and early_stopping; the fraction."""
         class_weight = self.class_weight
         if not (class_weight is None or isinstance(class_weight, Mapping)
                 or (isinstance(class_weight, str) and class_weight == "balanced")):
@@ -328,9 +346,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         if self.early_stopping and fraction is None:
             raise ValueError("early_stopping=True needs validation_fraction (e.g. 0.1) to "
                              "hold out the data it monitors.")
-        return {"lr": lr, "max_epochs": max_epochs, "batch_size": batch_size,
-                "patience": patience, "verbose": verbose, "image_shape": image_shape,
-                "device": device, "validation_fraction": fraction}
+        return fraction
 
     # ------------------------------------------------------------------ data
 
@@ -412,33 +428,62 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"class_weight must give finite weights >= 0; got {weights}.")
         return torch.as_tensor(weights, dtype=torch.float32, device=device)
 
-    def _initialize(self, cfg: dict, classes, y_labels, n_features: int, seed: int):
-        """Build module_, criterion_ and optimizer_ and reset the fitted state."""
+    def _build_optimizer(self, module, lr: float):
+        kwargs = self._params_for("optimizer")
+        kwargs["lr"] = lr
+        return self.optimizer(module.parameters(), **kwargs)
+
+    def _new_run(self, cfg: dict, classes, y_labels, n_features: int, seed: int) -> _Run:
+        """A fresh module, criterion and optimizer, held in a _Run: ``self`` is not changed."""
         device = cfg["device"]
-        n_classes = len(classes)
         weight = self._class_weight_tensor(classes, y_labels, device)
         with torch_rng_scope(child_seed(seed, _SEED_INIT), device):
-            module = self._build_module(n_features, n_classes, cfg["image_shape"]).to(device)
+            module = self._build_module(n_features, len(classes), cfg["image_shape"]).to(device)
             criterion = self._build_criterion(weight)
             if isinstance(criterion, nn.Module):
                 criterion = criterion.to(device)
-            optimizer_kwargs = self._params_for("optimizer")
-            optimizer_kwargs["lr"] = cfg["lr"]
-            optimizer = self.optimizer(module.parameters(), **optimizer_kwargs)
-        self.module_ = module
-        self.criterion_ = criterion
-        self.optimizer_ = optimizer
-        self.classes_ = classes
-        self.device_ = str(device)
-        self.seed_ = seed
-        self.history_ = []
-        self.n_epochs_ = 0
-        self.best_epoch_ = None
+            optimizer = self._build_optimizer(module, cfg["lr"])
+        return _Run(module=module, criterion=criterion, optimizer=optimizer, classes=classes,
+                    device=str(device), seed=seed, weight=weight)
+
+    def _continued_run(self) -> _Run:
+        """A deep copy of the fitted state, for partial_fit to train while ``self`` stays."""
+        # One deepcopy call, so that the copied optimizer drives the copied parameters.
+        module, criterion, optimizer = copy.deepcopy(
+            (self.module_, self.criterion_, self.optimizer_))
+        return _Run(module=module, criterion=criterion, optimizer=optimizer,
+                    classes=self.classes_, device=self.device_, seed=self.seed_,
+                    weight=self._criterion_weight, history=list(self.history_),
+                    n_epochs=self.n_epochs_, best_epoch=self.best_epoch_)
+
+    def _fitted_run(self) -> _Run:
+        """The fitted state as a _Run (no copy)."""
+        return _Run(module=self.module_, criterion=self.criterion_, optimizer=self.optimizer_,
+                    classes=self.classes_, device=self.device_, seed=self.seed_,
+                    weight=self._criterion_weight, history=self.history_,
+                    n_epochs=self.n_epochs_, best_epoch=self.best_epoch_)
+
+    def _commit(self, run: _Run) -> None:
+        """Assign a trained _Run's state to the fitted attributes: the last step of a fit."""
+        self.module_ = run.module.eval()
+        self.criterion_ = run.criterion
+        self.optimizer_ = run.optimizer
+        self.classes_ = run.classes
+        self.device_ = run.device
+        self.seed_ = run.seed
+        self.history_ = run.history
+        self.n_epochs_ = run.n_epochs
+        self.best_epoch_ = run.best_epoch
+        self._criterion_weight = None if run.weight is None else run.weight.detach().cpu()
 
     # ------------------------------------------------------------------ training
 
     def fit(self, X, y):
         """Initialise the module and train it for up to ``max_epochs`` epochs.
+
+        The new module is trained apart from the fitted one and replaces it only once training
+        has succeeded: if ``fit`` raises (bad input, divergence, an error in the module or the
+        criterion, ``KeyboardInterrupt``), the estimator is left exactly as it was.
 
         Parameters
         ----------
@@ -452,36 +497,41 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         self : TorchClassifier
             The fitted estimator.
         """
-        cfg = self._check_params()
-        seed = draw_seed(self.random_state)
-        X, y = self._validate_fit_data(X, y, reset=True)
-        image_shape = check_image_shape(cfg["image_shape"], X.shape[1])
-        encoder = LabelEncoder().fit(y)
-        classes = encoder.classes_
-        if len(classes) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes; got 1 class "
-                f"({classes[0]!r})."
-            )
-        y_enc = encoder.transform(y).astype(np.int64)
-        split = None
-        if cfg["validation_fraction"] is not None:  # checked before anything is initialised
-            split = _split(y_enc, cfg["validation_fraction"], child_seed(seed, _SEED_SPLIT))
-        self._initialize(cfg, classes, y, X.shape[1], seed)
+        with restore_on_error(self):
+            cfg = self._check_params()
+            seed = draw_seed(self.random_state)
+            X, y = self._validate_fit_data(X, y, reset=True)
+            image_shape = check_image_shape(cfg["image_shape"], X.shape[1])
+            encoder = LabelEncoder().fit(y)
+            classes = encoder.classes_
+            if len(classes) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes; got 1 class "
+                    f"({classes[0]!r})."
+                )
+            y_enc = encoder.transform(y).astype(np.int64)
+            split = None
+            if cfg["validation_fraction"] is not None:
+                split = _split(y_enc, cfg["validation_fraction"], child_seed(seed, _SEED_SPLIT))
+            run = self._new_run(cfg, classes, y, X.shape[1], seed)
+            X_t = self._to_tensor(X, image_shape)
+            y_t = torch.from_numpy(y_enc)
+            valid = None
+            if split is not None:
+                train_idx, valid_idx = split
+                valid = (X_t[valid_idx], y_t[valid_idx])
+                X_t, y_t = X_t[train_idx], y_t[train_idx]
+            self._train_epochs(run, X_t, y_t, valid, cfg)
+            self._commit(run)
+        return self
 
-        X_t = self._to_tensor(X, image_shape)
-        y_t = torch.from_numpy(y_enc)
-        valid = None
-        if split is not None:
-            train_idx, valid_idx = split
-            valid = (X_t[valid_idx], y_t[valid_idx])
-            X_t, y_t = X_t[train_idx], y_t[train_idx]
-
+    def _train_epochs(self, run: _Run, X_t, y_t, valid, cfg: dict) -> None:
+        """Up to ``max_epochs`` epochs on ``run``, with early stopping when asked."""
         best_loss, best_state, stale = np.inf, None, 0
         bar = _progress(cfg["verbose"], cfg["max_epochs"], type(self).__name__)
         try:
             for _ in range(cfg["max_epochs"]):
-                record = self._run_epoch(X_t, y_t, cfg["batch_size"], valid)
+                record = self._run_epoch(run, X_t, y_t, cfg["batch_size"], valid)
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix({k: round(v, 4) for k, v in record.items()
@@ -490,22 +540,20 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
                     continue
                 if record["valid_loss"] < best_loss:
                     best_loss, stale = record["valid_loss"], 0
-                    self.best_epoch_ = record["epoch"]
+                    run.best_epoch = record["epoch"]
                     if self.early_stopping:
-                        best_state = copy.deepcopy(self.module_.state_dict())
+                        best_state = copy.deepcopy(run.module.state_dict())
                 else:
                     stale += 1
                     if self.early_stopping and stale >= cfg["patience"]:
                         logger.info("Early stopping after epoch %d; best epoch %d.",
-                                    record["epoch"], self.best_epoch_)
+                                    record["epoch"], run.best_epoch)
                         break
         finally:
             if bar is not None:
                 bar.close()
         if best_state is not None:
-            self.module_.load_state_dict(best_state)
-        self.module_.eval()
-        return self
+            run.module.load_state_dict(best_state)
 
     def partial_fit(self, X, y, classes=None):
         """Train for one pass over ``X``, initialising the module on the first call.
@@ -514,6 +562,10 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         that initialises the module) refuses ``class_weight='balanced'``, because one batch
         does not give the class frequencies; a dict works, and after :meth:`fit` the weights
         computed there are kept.
+
+        The pass trains a copy of the module and optimizer state, which replaces the fitted
+        one once the pass has succeeded (so the module's memory is needed twice during the
+        call): if ``partial_fit`` raises, the estimator is left exactly as it was.
 
         Parameters
         ----------
@@ -530,105 +582,105 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         self : TorchClassifier
             The updated estimator.
         """
-        cfg = self._check_params()
-        first = not hasattr(self, "module_")
-        if first and isinstance(self.class_weight, str) and self.class_weight == "balanced":
-            raise ValueError("class_weight='balanced' cannot be computed by the first "
-                             "partial_fit call from one batch; pass a dict of weights, or fit "
-                             "first.")
-        if first and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        X, y = self._validate_fit_data(X, y, reset=first)
-        image_shape = check_image_shape(cfg["image_shape"], X.shape[1])
-        if classes is not None:
-            classes = column_or_1d(classes)
-            check_classification_targets(classes)
-            classes = np.unique(classes)
-            if first and len(classes) < 2:
+        with restore_on_error(self):
+            cfg = self._check_params()
+            first = not hasattr(self, "module_")
+            if first and isinstance(self.class_weight, str) and self.class_weight == "balanced":
+                raise ValueError("class_weight='balanced' cannot be computed by the first "
+                                 "partial_fit call from one batch; pass a dict of weights, or "
+                                 "fit first.")
+            if first and classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            X, y = self._validate_fit_data(X, y, reset=first)
+            image_shape = check_image_shape(cfg["image_shape"], X.shape[1])
+            known = self._check_partial_classes(classes, first)
+            unseen = np.setdiff1d(np.unique(y), known)
+            if unseen.size:
                 raise ValueError(
-                    f"classes must hold at least 2 classes; got 1 class ({classes[0]!r})."
+                    f"y has labels {unseen.tolist()!r} that are not in classes "
+                    f"{known.tolist()!r}."
                 )
-            if not first and not np.array_equal(classes, self.classes_):
-                raise ValueError(
-                    f"classes={classes.tolist()!r} is not the same as classes_="
-                    f"{self.classes_.tolist()!r} from the first call."
-                )
-        known = classes if first else self.classes_
-        unseen = np.setdiff1d(np.unique(y), known)
-        if unseen.size:
-            raise ValueError(
-                f"y has labels {unseen.tolist()!r} that are not in classes "
-                f"{known.tolist()!r}."
-            )
-        if first:
-            self._initialize(cfg, classes, y, X.shape[1], draw_seed(self.random_state))
-        y_enc = np.searchsorted(self.classes_, y).astype(np.int64)
-        self._run_epoch(self._to_tensor(X, image_shape), torch.from_numpy(y_enc),
-                        cfg["batch_size"], None)
-        self.module_.eval()
+            if first:
+                run = self._new_run(cfg, known, y, X.shape[1], draw_seed(self.random_state))
+            else:
+                run = self._continued_run()
+            y_enc = np.searchsorted(run.classes, y).astype(np.int64)
+            self._run_epoch(run, self._to_tensor(X, image_shape), torch.from_numpy(y_enc),
+                            cfg["batch_size"], None)
+            self._commit(run)
         return self
 
-    def _run_epoch(self, X_t, y_t, batch_size: int, valid) -> dict:
-        """One pass over (X_t, y_t) in shuffled mini-batches; appends to ``history_``."""
+    def _check_partial_classes(self, classes, first: bool):
+        """The classes a partial_fit call trains on, checked against ``classes_``."""
+        if classes is None:
+            return self.classes_
+        classes = column_or_1d(classes)
+        check_classification_targets(classes)
+        classes = np.unique(classes)
+        if first and len(classes) < 2:
+            raise ValueError(
+                f"classes must hold at least 2 classes; got 1 class ({classes[0]!r})."
+            )
+        if not first and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"classes={classes.tolist()!r} is not the same as classes_="
+                f"{self.classes_.tolist()!r} from the first call."
+            )
+        return classes
+
+    def _run_epoch(self, run: _Run, X_t, y_t, batch_size: int, valid) -> dict:
+        """One pass over (X_t, y_t) in shuffled mini-batches; appends to ``run.history``."""
         start = time.perf_counter()
-        epoch = self.n_epochs_
-        device = torch.device(self.device_)
+        epoch = run.n_epochs
+        device = torch.device(run.device)
         n = len(y_t)
-        order = np.random.default_rng(child_seed(self.seed_, _SEED_SHUFFLE, epoch)).permutation(n)
+        order = np.random.default_rng(child_seed(run.seed, _SEED_SHUFFLE, epoch)).permutation(n)
         order = torch.from_numpy(order)
-        self.module_.train()
+        run.module.train()
         total_loss, correct = 0.0, 0
-        with torch_rng_scope(child_seed(self.seed_, _SEED_DROPOUT, epoch), device):
+        with torch_rng_scope(child_seed(run.seed, _SEED_DROPOUT, epoch), device):
             for lo in range(0, n, batch_size):
                 idx = order[lo:lo + batch_size]
                 xb, yb = X_t[idx].to(device), y_t[idx].to(device)
-                self.optimizer_.zero_grad()
-                logits = self._forward(xb)
-                loss = self.criterion_(logits, yb)
+                run.optimizer.zero_grad()
+                logits = _forward(run.module, xb, len(run.classes))
+                loss = run.criterion(logits, yb)
                 loss.backward()
-                self.optimizer_.step()
+                run.optimizer.step()
                 total_loss += float(loss.detach()) * len(idx)
                 correct += int((logits.detach().argmax(dim=1) == yb).sum())
         record = {"epoch": epoch + 1, "train_loss": total_loss / n, "train_acc": correct / n}
         if not np.isfinite(record["train_loss"]):
             raise FloatingPointError(
                 f"The training loss is {record['train_loss']} at epoch {epoch + 1}; try a "
-                "smaller lr or scale X."
+                "smaller lr or scale X. The estimator was left as it was before this call."
             )
         if valid is not None:
-            record["valid_loss"], record["valid_acc"] = self._evaluate(*valid, batch_size)
+            record["valid_loss"], record["valid_acc"] = self._evaluate(*valid, batch_size, run)
         record["dur"] = time.perf_counter() - start
-        self.history_.append(record)
-        self.n_epochs_ = epoch + 1
+        run.history.append(record)
+        run.n_epochs = epoch + 1
+        run.module.eval()
         logger.debug("epoch %s", record)
         return record
 
-    def _forward(self, xb):
-        logits = self.module_(xb)
-        n_classes = len(self.classes_)
-        if not isinstance(logits, torch.Tensor) or logits.shape != (len(xb), n_classes):
-            shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits)
-            raise ValueError(
-                f"The module must return logits of shape (batch, n_classes) = "
-                f"({len(xb)}, {n_classes}); got {shape}. Check its n_classes / output size."
-            )
-        return logits
-
     @torch.no_grad()
-    def _evaluate(self, X_t, y_t, batch_size: int):
-        device = torch.device(self.device_)
-        was_training = self.module_.training
-        self.module_.eval()
+    def _evaluate(self, X_t, y_t, batch_size: int, run: _Run | None = None):
+        """Mean loss and accuracy of ``run`` (by default the fitted state) on (X_t, y_t)."""
+        run = self._fitted_run() if run is None else run
+        device = torch.device(run.device)
+        was_training = run.module.training
+        run.module.eval()
         total_loss, correct = 0.0, 0
         try:
             for lo in range(0, len(y_t), batch_size):
                 xb = X_t[lo:lo + batch_size].to(device)
                 yb = y_t[lo:lo + batch_size].to(device)
-                logits = self._forward(xb)
-                total_loss += float(self.criterion_(logits, yb)) * len(yb)
+                logits = _forward(run.module, xb, len(run.classes))
+                total_loss += float(run.criterion(logits, yb)) * len(yb)
                 correct += int((logits.argmax(dim=1) == yb).sum())
         finally:
-            self.module_.train(was_training)
+            run.module.train(was_training)
         return total_loss / len(y_t), correct / len(y_t)
 
     # ------------------------------------------------------------------ prediction
@@ -662,7 +714,8 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         with torch.no_grad():
             for lo in range(0, len(X_t), batch_size):
                 # A copy: X_t may share the caller's memory, and a module may work in place.
-                logits = self._forward(X_t[lo:lo + batch_size].to(device, copy=True))
+                xb = X_t[lo:lo + batch_size].to(device, copy=True)
+                logits = _forward(self.module_, xb, len(self.classes_))
                 out.append(torch.softmax(logits.double(), dim=1).cpu())
         return torch.cat(out).numpy()
 
@@ -685,29 +738,80 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ pickling
 
     def __getstate__(self):
+        # Plain CPU state dicts, never pickled torch objects: unpickling (and ganbalance.load)
+        # rebuilds the module, criterion and optimizer from the parameters and loads them.
         state = dict(super().__getstate__())
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        return {_PICKLE_KEY: buffer.getvalue(), "_device": state.get("device_")}
+        if "module_" in state:
+            state["module_"] = tensors_to_cpu(self.module_.state_dict())
+            state["optimizer_"] = tensors_to_cpu(self.optimizer_.state_dict())
+            criterion = self.criterion_
+            state["criterion_"] = (tensors_to_cpu(criterion.state_dict())
+                                   if isinstance(criterion, nn.Module) else None)
+        return state
 
     def __setstate__(self, state):
-        if _PICKLE_KEY not in state:
-            super().__setstate__(state)
-            return
-        recorded = state.get("_device")
-        map_location = None if _cuda_usable(recorded) and torch.cuda.is_available() else "cpu"
-        loaded = torch.load(io.BytesIO(state[_PICKLE_KEY]), map_location=map_location,
-                            weights_only=False)
-        if recorded is not None and torch.device(recorded).type == "cuda" \
-                and map_location == "cpu":
-            warnings.warn(
-                f"This {type(self).__name__} was trained on {recorded}, which this machine "
-                "does not have; it was loaded onto the CPU.",
-                UserWarning,
-                stacklevel=2,
+        if _LEGACY_PICKLE_KEY in state:
+            raise ValueError(
+                f"This {type(self).__name__} was pickled by an older ganbalance, whose format "
+                "can only be read by running code stored in the file (an unrestricted "
+                "torch.load); ganbalance no longer does that. Refit the model, or load "
+                "it with the version that wrote it and store it with its save() method."
             )
-            loaded["device_"] = "cpu"
-        super().__setstate__(loaded)
+        super().__setstate__(state)
+        if isinstance(state.get("module_"), dict):
+            self.device_ = load_device(self.device_, type(self).__name__)
+            self._rebuild(state["module_"], state["optimizer_"], state.get("criterion_"))
+
+    def _rebuild(self, module_state, optimizer_state, criterion_state) -> None:
+        """Rebuild module_, criterion_ and optimizer_ from their state dicts, on device_."""
+        device = torch.device(self.device_)
+        weight = self._criterion_weight
+        with torch_rng_scope(0):  # building initialises weights; they are overwritten below
+            module = self._build_module(self.n_features_in_, len(self.classes_),
+                                        check_image_shape(self.image_shape))
+            criterion = self._build_criterion(None if weight is None else weight.to(device))
+        module.load_state_dict(module_state)
+        module = module.to(device).eval()
+        if isinstance(criterion, nn.Module):
+            if criterion_state is not None:
+                criterion.load_state_dict(criterion_state)
+            criterion = criterion.to(device)
+        optimizer = self._build_optimizer(module, self._params_for("optimizer").get("lr", self.lr))
+        optimizer.load_state_dict(optimizer_state)
+        self.module_, self.criterion_, self.optimizer_ = module, criterion, optimizer
+
+
+class _Run:
+    """The state one call to fit or partial_fit trains, apart from the estimator.
+
+    The estimator's fitted attributes are assigned from it (``TorchClassifier._commit``) only
+    once training has succeeded, so a call that raises leaves the estimator as it was.
+    """
+
+    def __init__(self, *, module, criterion, optimizer, classes, device, seed, weight,
+                 history=None, n_epochs=0, best_epoch=None):
+        self.module = module
+        self.criterion = criterion
+        self.optimizer = optimizer
+        self.classes = classes
+        self.device = device
+        self.seed = seed
+        self.weight = weight
+        self.history = [] if history is None else history
+        self.n_epochs = n_epochs
+        self.best_epoch = best_epoch
+
+
+def _forward(module, xb, n_classes: int):
+    """The module's logits for ``xb``, checked to have shape (batch, n_classes)."""
+    logits = module(xb)
+    if not isinstance(logits, torch.Tensor) or logits.shape != (len(xb), n_classes):
+        shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits)
+        raise ValueError(
+            f"The module must return logits of shape (batch, n_classes) = "
+            f"({len(xb)}, {n_classes}); got {shape}. Check its n_classes / output size."
+        )
+    return logits
 
 
 # ---------------------------------------------------------------------- helpers
@@ -763,14 +867,3 @@ def _progress(verbose: int, total: int, name: str):
     if not verbose:
         return None
     return tqdm(total=total, desc=name, unit="epoch")
-
-
-def _cuda_usable(device) -> bool:
-    if device is None:
-        return True
-    device = torch.device(device)
-    if device.type != "cuda":
-        return True
-    if not torch.cuda.is_available():
-        return False
-    return device.index is None or device.index < torch.cuda.device_count()

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from . import networks
 from ._device import check_device, resolve_device
 from ._random import child_seed, draw_seed, torch_rng_scope
-from ._training import load_device, modules_as_state_dicts, record_step
+from ._training import load_device, modules_as_state_dicts, record_step, restore_on_error
 from ._validation import (
     check_float,
     check_image_shape,
@@ -34,13 +34,14 @@ from ._validation import (
 from .exceptions import TrainingDivergedError
 from .gan import MAX_STEPS
 from .losses import LOSSES
+from .persistence import SaveMixin
 
 __all__ = ["ReferenceDenoiser", "psnr", "ssim"]
 
 _MIN_SIDE = 4  # smallest image side the filter and the discriminator take
 
 
-class ReferenceDenoiser(BaseEstimator):
+class ReferenceDenoiser(SaveMixin, BaseEstimator):
     """A filter that removes a known reference signal and noise from a mixture.
 
     ``fit(mixtures, references, targets)`` trains :class:`~ganbalance.networks.ResidualFilter`
@@ -72,7 +73,8 @@ class ReferenceDenoiser(BaseEstimator):
         Optimisation steps (one discriminator and one filter update each), at most
         :data:`ganbalance.gan.MAX_STEPS`.
     batch_size : int, default=32
-        Pairs per step.
+        Pairs per step, drawn with replacement; clamped to the number of training pairs, so
+        that memory never grows past what the data needs.
     learning_rate : float, default=1e-3
         Adam learning rate of both networks (betas 0.5, 0.999).
     spectral_norm : bool, default=True
@@ -224,6 +226,10 @@ class ReferenceDenoiser(BaseEstimator):
     def fit(self, mixtures, references, targets):
         """Train the filter.
 
+        The new networks are trained apart from the fitted ones and replace them only once
+        training has succeeded: if ``fit`` raises (bad input, divergence,
+        ``KeyboardInterrupt``), the estimator is left exactly as it was.
+
         Parameters
         ----------
         mixtures : array-like of shape (n, n_features), (n, H, W) or (n, C, H, W)
@@ -238,40 +244,43 @@ class ReferenceDenoiser(BaseEstimator):
         self : ReferenceDenoiser
             The fitted estimator.
         """
-        self._check_params()
-        X, shape = self._as_images(mixtures, "mixtures")
-        R, _ = self._as_images(references, "references", (shape, "the mixtures' are"), len(X))
-        T, _ = self._as_images(targets, "targets", (shape, "the mixtures' are"), len(X))
-        # The last checks come before any fitted attribute is written.
-        device = resolve_device(self.device)
-        seed = draw_seed(self.random_state)
-        self.image_shape_ = shape
-        self.n_features_in_ = int(np.prod(shape))
-        self.device_ = str(device)
-        self.history_ = {k: [] for k in ("step", "content_loss", "g_loss", "d_loss")}
-        with torch_rng_scope(seed, device):
-            G, D = self._build(shape[0], self.adversarial_weight > 0)
-            self.filter_ = G.to(device)
-            self.discriminator_ = None if D is None else D.to(device)
-            self._train(X.to(device), R.to(device), T.to(device), seed)
-        self.filter_.eval()
-        if self.discriminator_ is not None:
-            self.discriminator_.eval()
-        self.n_steps_ = self.n_steps
+        with restore_on_error(self):
+            self._check_params()
+            X, shape = self._as_images(mixtures, "mixtures")
+            R, _ = self._as_images(references, "references", (shape, "the mixtures' are"),
+                                   len(X))
+            T, _ = self._as_images(targets, "targets", (shape, "the mixtures' are"), len(X))
+            device = resolve_device(self.device)
+            seed = draw_seed(self.random_state)
+            history = {k: [] for k in ("step", "content_loss", "g_loss", "d_loss")}
+            with torch_rng_scope(seed, device):
+                G, D = self._build(shape[0], self.adversarial_weight > 0)
+                G = G.to(device)
+                D = None if D is None else D.to(device)
+                self._train(G, D, history, X.to(device), R.to(device), T.to(device), seed)
+            # Training succeeded: only now are the fitted attributes replaced.
+            self.filter_ = G.eval()
+            self.discriminator_ = None if D is None else D.eval()
+            self.image_shape_ = shape
+            self.n_features_in_ = int(np.prod(shape))
+            self.device_ = str(device)
+            self.history_ = history
+            self.n_steps_ = self.n_steps
         return self
 
-    def _train(self, X, R, T, seed):
-        G, D = self.filter_, self.discriminator_
+    def _train(self, G, D, history, X, R, T, seed):
+        """Train the filter ``G`` (and the discriminator ``D``, if any) in place."""
         d_loss_fn, g_loss_fn = LOSSES[self.loss]
         opt_g = torch.optim.Adam(G.parameters(), lr=self.learning_rate, betas=(0.5, 0.999))
         opt_d = (torch.optim.Adam(D.parameters(), lr=self.learning_rate, betas=(0.5, 0.999))
                  if D is not None else None)
         gen = torch.Generator().manual_seed(child_seed(seed, 1))
+        batch_size = min(self.batch_size, len(X))
         G.train()
         bar = tqdm(range(1, self.n_steps + 1), disable=not self.verbose, desc="denoiser",
                    leave=False)
         for step in bar:
-            idx = torch.randint(len(X), (self.batch_size,), generator=gen).to(X.device)
+            idx = torch.randint(len(X), (batch_size,), generator=gen).to(X.device)
             mixture, reference, target = X[idx], R[idx], T[idx]
             condition = torch.cat([mixture, reference], dim=1)
 
@@ -299,7 +308,7 @@ class ReferenceDenoiser(BaseEstimator):
 
             logs = {"content_loss": content.item(), "g_loss": g_loss.item(),
                     "d_loss": d_loss.item()}
-            record_step(self.history_, logs, step, self.n_steps,
+            record_step(history, logs, step, self.n_steps,
                         "Try a lower learning_rate or scale the data.")
             if self.verbose and (step % 25 == 0 or step == self.n_steps):
                 bar.set_postfix(l1=f"{logs['content_loss']:.4f}", g=f"{logs['g_loss']:.3f}")
@@ -372,7 +381,7 @@ class ReferenceDenoiser(BaseEstimator):
         self.__dict__.update(state)
         if not isinstance(state.get("filter_"), dict):
             return
-        self.device_ = device = load_device(self.device_)
+        self.device_ = device = load_device(self.device_, type(self).__name__)
         with_d = isinstance(state.get("discriminator_"), dict)
         with torch_rng_scope(0):
             G, D = self._build(self.image_shape_[0], with_d)

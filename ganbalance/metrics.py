@@ -1170,9 +1170,13 @@ def plot_quality_report(report, ax=None):
     """Draw a :func:`quality_report` as grouped bars, one group per class with generated rows.
 
     Bars show consistency, density, coverage, copy rate and variety; a black tick on each copy
-    rate bar marks its baseline; dashed lines mark 1 and the ``min_variety`` threshold. The
-    x-axis labels give the class, its real and generated row counts and the Fréchet distance;
-    collapsed classes are labelled in red.
+    rate bar marks its baseline; dashed lines mark 1 and the ``min_variety`` threshold. A metric
+    that is NaN for a class (density and coverage need two real rows) gets no bar but an "n/a"
+    in its place, a bar too short to see has its value written instead, and a metric that is
+    NaN for every class shown gets no legend entry. The
+    x-axis labels give the class, its real and generated row counts and the Fréchet distance
+    (FD); collapsed classes are labelled in red. The x-axis title says what FD is measured in
+    and when consistency means something.
 
     Parameters
     ----------
@@ -1214,7 +1218,7 @@ def plot_quality_report(report, ax=None):
             "ganbalance[examples])."
         ) from exc
     if ax is None:
-        fig, ax = plt.subplots(figsize=(max(6.0, 1.4 * len(report) + 3.5), 3.8))
+        fig, ax = plt.subplots(figsize=(max(6.5, 1.4 * len(report) + 4.0), 4.4))
     else:
         fig = ax.figure
     shown = report[report["n_synthetic"] > 0]
@@ -1228,15 +1232,27 @@ def plot_quality_report(report, ax=None):
     n_metrics = len(metrics)
     width = 0.8 / n_metrics
     x = np.arange(len(shown))
+    top = np.nanmax(shown[[m for m, _ in metrics]].to_numpy(dtype=float))
+    top = max(1.1, float(top) * 1.05) if np.isfinite(top) else 1.1
+    colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", [None] * n_metrics)
     for i, (column, label) in enumerate(metrics):
         values = shown[column].to_numpy(dtype=float)
-        ax.bar(x + (i - (n_metrics - 1) / 2) * width, np.nan_to_num(values), width,
-               label=label)
+        where = x + (i - (n_metrics - 1) / 2) * width
+        finite = np.isfinite(values)
+        if finite.any():  # a legend entry only for a metric that has a bar
+            ax.bar(where[finite], values[finite], width, label=label,
+                   color=colors[i % len(colors)])
+        # No bar to see: say so where it would be (NaN), or give the value (zero or tiny).
+        for xi, value in zip(where, values, strict=True):
+            if not np.isfinite(value) or value < 0.02 * top:
+                text = f"{label}: n/a" if not np.isfinite(value) else f"{label}: {value:.2g}"
+                ax.text(xi, 0.01 * top, text, ha="center", va="bottom", fontsize=7,
+                        rotation=90, color="dimgrey")
         if column == "copy_rate":
             base = shown["copy_rate_baseline"].to_numpy(dtype=float)
-            ax.scatter(x + (i - (n_metrics - 1) / 2) * width, base, marker="_", s=120,
-                       color="black", zorder=3,
-                       label="copy rate baseline")
+            if np.isfinite(base).any():
+                ax.scatter(where, base, marker="_", s=120, color="black", zorder=3,
+                           label="copy rate of held-out real rows")
     ax.axhline(1.0, color="grey", lw=0.8, ls="--")
     min_variety = report.attrs.get("min_variety")
     if isinstance(min_variety, numbers.Real):
@@ -1246,17 +1262,27 @@ def plot_quality_report(report, ax=None):
     for _, row in shown.iterrows():
         fd = row["frechet_distance"]
         fd_text = "FD n/a" if not np.isfinite(fd) else f"FD {fd:.3g}"
-        labels.append(f"{row['class']}\n{row['n_real']} real, {row['n_synthetic']} new\n"
+        labels.append(f"class {row['class']}\n{row['n_real']} real, {row['n_synthetic']} new\n"
                       f"{fd_text}")
     ax.set_xticks(x)
     ax.set_xticklabels(labels, fontsize=8)
     for tick, collapsed in zip(ax.get_xticklabels(), shown["collapse"].to_numpy(), strict=True):
         if collapsed:
             tick.set_color("tab:red")
-    top = np.nanmax(shown[[m for m, _ in metrics]].to_numpy(dtype=float))
-    ax.set_ylim(0, max(1.1, float(top) * 1.05 if np.isfinite(top) else 1.1))
-    ax.set_ylabel("score")
+    ax.set_ylim(0, top)
+    ax.set_ylabel("score (0 to 1; variety is a ratio)")
+    ax.set_xlabel(_QUALITY_EXPLANATION, fontsize=7)
     ax.set_title("Quality of the generated rows, per class")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     return fig
+
+
+#: What the numbers of a quality report mean, for figures and result pages.
+_QUALITY_EXPLANATION = (
+    "FD: Fréchet distance between real and generated rows in the penultimate layer (64 units by\n"
+    "default) of a classifier trained on the real data; squared feature units, no absolute\n"
+    "scale: compare only under the same classifier and row counts, lower is closer.\n"
+    "Consistency: share of generated rows that classifier assigns to their class; it says\n"
+    "little for a class with a few real rows, which the classifier knows only from them."
+)

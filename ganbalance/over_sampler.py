@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._random import child_seed, draw_seed
-from ._training import restore_on_error
+from ._training import load_device, restore_on_error
 from ._validation import check_int, check_numeric_dtype, check_same_length, check_table_shape
 from ._warnings import warn_at_caller
 from .exceptions import GANCollapseWarning
@@ -463,6 +463,11 @@ class GANOverSampler(SaveMixin, BaseOverSampler):
                 f"got {y!r}."
             )
         return self._sample_class(y, n_samples, random_state, latent_quantization)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if isinstance(state.get("device_"), str):  # a CUDA device this machine lacks: CPU
+            self.device_ = load_device(self.device_, type(self).__name__)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -83,7 +83,8 @@ def test_model_trained_on_cuda_loads_on_cpu(digits, monkeypatch):
     gan.device_ = "cuda:0"  # as if it had been trained on a GPU
     blob = pickle.dumps(gan)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    loaded = pickle.loads(blob)
+    with pytest.warns(UserWarning, match="loaded onto the CPU"):
+        loaded = pickle.loads(blob)
     assert loaded.device_ == "cpu"
     assert next(loaded.generator_.parameters()).device.type == "cpu"
     np.testing.assert_array_equal(loaded.sample(5, y=1, random_state=3), expected)

@@ -144,3 +144,20 @@ def test_mixed_table_sampler_saves_and_loads(tmp_path):
     pd.testing.assert_frame_equal(loaded.sample(7, y=1), sampler.sample(7, y=1))
     gan = loaded.generators_[1]
     assert isinstance(gan.generator_, torch.nn.Module) and gan.device_ == "cpu"
+
+
+def test_pickled_cuda_sampler_says_cpu_at_every_level(rows, monkeypatch):
+    import pickle
+
+    X, y = rows
+    sampler = GANOverSampler(random_state=0, **FAST)
+    sampler.fit_resample(X, y)
+    sampler.device_ = "cuda:0"  # as if trained on a GPU
+    for gan in sampler.generators_.values():
+        gan.device_ = "cuda:0"
+    blob = pickle.dumps(sampler)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(UserWarning, match="loaded onto the CPU"):
+        loaded = pickle.loads(blob)
+    assert loaded.device_ == "cpu"
+    assert {gan.device_ for gan in loaded.generators_.values()} == {"cpu"}

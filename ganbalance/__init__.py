@@ -4,7 +4,7 @@ from ._version import __version__
 from .affine_sampler import AffineOverSampler
 from .classifier import TorchClassifier
 from .denoise import ReferenceDenoiser
-from .exceptions import DataSourceWarning, TrainingDivergedError
+from .exceptions import DataSourceWarning, GANCollapseWarning, TrainingDivergedError
 from .gan import ConditionalGAN
 from .over_sampler import GANOverSampler
 from .persistence import load, save
@@ -13,6 +13,7 @@ __all__ = [
     "AffineOverSampler",
     "ConditionalGAN",
     "DataSourceWarning",
+    "GANCollapseWarning",
     "GANOverSampler",
     "ReferenceDenoiser",
     "TorchClassifier",

@@ -28,7 +28,11 @@ class ImageScaler:
 
 
 class RowScaler:
-    """Standardises each feature; outputs are clipped to the range seen in training."""
+    """Standardises each feature; outputs are clipped to the range seen in training.
+
+    No longer used for tables (see :class:`ganbalance.tabular.TableEncoder`); kept so that a
+    tabular GAN pickled by an earlier version unpickles far enough to say it must be refitted.
+    """
 
     def fit(self, X):
         X = X.astype(np.float64)

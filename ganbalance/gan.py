@@ -51,6 +51,8 @@ _GENERATORS = ("auto", "reference", "noise", "interpolate")
 TABULAR_STEPS = 300
 MAX_REFERENCES_PER_CLASS = 5_000
 IMAGE_STEPS = 800
+TABULAR_LEARNING_RATE = 1e-3
+IMAGE_LEARNING_RATE = 2e-4
 N_NEIGHBOURS = 5
 _DISCRIMINATORS = ("auto", "pair", "sample")
 
@@ -84,8 +86,9 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
         ``'auto'``: 800 for images, 300 for tables.
     batch_size : int, default=64
         Samples per step; clamped to the number of training rows.
-    learning_rate : float, default=2e-4
-        Adam learning rate of both networks (betas 0.5, 0.999).
+    learning_rate : float or 'auto', default='auto'
+        Adam learning rate of both networks (betas 0.5, 0.999). ``'auto'``: 2e-4 for images,
+        1e-3 for tables.
     loss : {'hinge', 'bce'}, default='hinge'
         Hinge loss or the original non-saturating binary cross-entropy.
     augment : bool, default=True
@@ -142,6 +145,10 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
         The trained discriminator.
     discriminator_type_ : {'pair', 'sample'}
         The discriminator used, ``discriminator`` with ``'auto'`` resolved.
+    generator_type_ : {'interpolate', 'reference', 'noise'}
+        The generator used, ``generator`` with ``'auto'`` resolved.
+    learning_rate_ : float
+        The learning rate used, ``learning_rate`` with ``'auto'`` resolved.
     classes_ : ndarray or None
         The labels seen in ``fit``; None for an unconditional GAN.
     class_counts_ : ndarray
@@ -174,7 +181,7 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
         latent_dim=32,
         n_steps="auto",
         batch_size=64,
-        learning_rate=2e-4,
+        learning_rate="auto",
         loss="hinge",
         augment=True,
         diff_augment=True,
@@ -238,7 +245,8 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
             if self.n_steps > MAX_STEPS:
                 raise ValueError(f"n_steps must be <= {MAX_STEPS} or 'auto'; got {self.n_steps}.")
         check_int(self.batch_size, "batch_size", minimum=2)
-        check_float(self.learning_rate, "learning_rate", low_inclusive=False)
+        if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
+            check_float(self.learning_rate, "learning_rate", low_inclusive=False)
         check_float(self.diversity_weight, "diversity_weight")
         if self.ema_decay is not None:
             check_float(self.ema_decay, "ema_decay", high=1.0)
@@ -253,7 +261,8 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
         as_callbacks(self.callbacks)
 
     def _resolved(self):
-        """``(generator, discriminator, n_steps)`` with every 'auto' resolved."""
+        """``(generator, discriminator, n_steps, learning_rate)`` with every 'auto'
+        resolved."""
         images = self.image_shape is not None
         generator = self.generator
         if generator == "auto":
@@ -264,7 +273,10 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
         n_steps = self.n_steps
         if isinstance(n_steps, str):
             n_steps = IMAGE_STEPS if images else TABULAR_STEPS
-        return generator, discriminator, n_steps
+        learning_rate = self.learning_rate
+        if isinstance(learning_rate, str):
+            learning_rate = IMAGE_LEARNING_RATE if images else TABULAR_LEARNING_RATE
+        return generator, discriminator, n_steps, learning_rate
 
     def _validate_X_y(self, X, y):
         if self.image_shape is not None:
@@ -375,12 +387,14 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
         """Set every fitted attribute but the networks (on a working copy)."""
         device = resolve_device(self.device)
         self._seed = seed = draw_seed(self.random_state)
-        self.generator_type_, self.discriminator_type_, self.n_steps_ = self._resolved()
+        (self.generator_type_, self.discriminator_type_, self.n_steps_,
+         self.learning_rate_) = self._resolved()
         if self.image_shape is None:
             self._scaler = TableEncoder(self.categorical_features).fit(X)
         else:
             self._scaler = ImageScaler().fit(X)
-        keep = _cap_per_class(codes, MAX_REFERENCES_PER_CLASS, child_seed(seed, 3))
+        keep = (np.arange(len(codes)) if self.image_shape is not None  # images: every row
+                else _cap_per_class(codes, MAX_REFERENCES_PER_CLASS, child_seed(seed, 3)))
         order = keep[np.argsort(codes[keep], kind="stable")]
         self.classes_ = classes
         self.n_features_in_ = X.shape[1]
@@ -417,8 +431,8 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
     def _train(self, device, callbacks):
         G, D = self._generator_raw, self.discriminator_
         d_loss_fn, g_loss_fn = LOSSES[self.loss]
-        opt_g = torch.optim.Adam(G.parameters(), lr=self.learning_rate, betas=(0.5, 0.999))
-        opt_d = torch.optim.Adam(D.parameters(), lr=self.learning_rate, betas=(0.5, 0.999))
+        opt_g = torch.optim.Adam(G.parameters(), lr=self.learning_rate_, betas=(0.5, 0.999))
+        opt_d = torch.optim.Adam(D.parameters(), lr=self.learning_rate_, betas=(0.5, 0.999))
         data = torch.as_tensor(self._references)
         images = self.image_shape is not None
         if images:
@@ -637,7 +651,12 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
         if not isinstance(state.get("generator_"), dict):
             return
         self.device_ = device = load_device(self.device_, type(self).__name__)
-        if "generator_type_" not in state:  # pickled before 0.5: no 'auto' options existed
+        if "generator_type_" not in state:  # pickled before the 'auto' options existed
+            if self.image_shape is None:
+                raise ValueError(
+                    "This tabular ConditionalGAN was saved by an earlier ganbalance, whose "
+                    "tables were standardised floats; refit it with this version."
+                )
             self.generator_type_ = self.generator
             self._neighbours = None
         with torch_rng_scope(0):

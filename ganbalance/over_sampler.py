@@ -106,8 +106,9 @@ class GANOverSampler(SaveMixin, BaseOverSampler):
     latent_dim : int, default=32
         Size of the latent code.
 
-    learning_rate : float, default=2e-4
-        Adam learning rate of the generator and the discriminator.
+    learning_rate : float or 'auto', default='auto'
+        Adam learning rate of the generator and the discriminator. ``'auto'``: 2e-4 for
+        images, 1e-3 for tables.
 
     loss : {{'hinge', 'bce'}}, default='hinge'
         The adversarial loss pair.
@@ -203,7 +204,8 @@ class GANOverSampler(SaveMixin, BaseOverSampler):
                     StrOptions({"auto"})],
         "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
         "latent_dim": [Interval(numbers.Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither"),
+                          StrOptions({"auto"})],
         "loss": [StrOptions({"hinge", "bce"})],
         "augment": ["boolean"],
         "diff_augment": ["boolean"],
@@ -228,7 +230,7 @@ class GANOverSampler(SaveMixin, BaseOverSampler):
         n_steps="auto",
         batch_size=64,
         latent_dim=32,
-        learning_rate=2e-4,
+        learning_rate="auto",
         loss="hinge",
         augment=True,
         diff_augment=True,

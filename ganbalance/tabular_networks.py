@@ -89,8 +89,8 @@ class InterpolationGenerator(nn.Module):
     >>> from ganbalance.tabular_networks import InterpolationGenerator
     >>> G = InterpolationGenerator(n_features=2, n_classes=1, slices=())
     >>> ref, nbr = torch.zeros(1, 2), torch.ones(1, 2)
-    >>> G(torch.zeros(1, 16), torch.tensor([0]), ref, nbr, torch.tensor([0.25]))
-    tensor([[0.2500, 0.2500]], grad_fn=<CatBackward0>)
+    >>> G(torch.zeros(1, 16), torch.tensor([0]), ref, nbr, torch.tensor([0.25])).detach()
+    tensor([[0.2500, 0.2500]])
     """
 
     def __init__(self, n_features, n_classes, slices, latent_dim=16, hidden=64):

@@ -1,6 +1,7 @@
 """Tests of ganbalance.metrics: known answers, few-shot copies, collapse, report, plot, checks."""
 
 import doctest
+import importlib
 import warnings
 
 import numpy as np
@@ -262,7 +263,9 @@ def test_given_classifier_is_not_retrained(blobs, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("the given classifier should be used")
 
-    monkeypatch.setattr(ganbalance.metrics, "fit_feature_classifier", no_training)
+    # The default classifier is trained by the module that defines fit_feature_classifier.
+    monkeypatch.setattr(ganbalance.metrics.feature_classifier, "fit_feature_classifier",
+                        no_training)
     report = quality_report(X, y, X_new, y_new, classifier=clf, random_state=0)
     assert report["consistency"].notna().all()
     with pytest.raises(AssertionError, match="given classifier"):
@@ -366,8 +369,9 @@ def test_bad_data(blobs):
         copy_rate(X, y, X_new, y_new, return_baseline=1)
 
 
-def test_doctests():
-    result = doctest.testmod(ganbalance.metrics, optionflags=doctest.ELLIPSIS
-                             | doctest.NORMALIZE_WHITESPACE)
+@pytest.mark.parametrize("module", ["feature_classifier", "features", "raw", "report", "plots"])
+def test_doctests(module):
+    result = doctest.testmod(importlib.import_module(f"ganbalance.metrics.{module}"),
+                             optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0

@@ -26,11 +26,11 @@ there. ``--quick`` (three sets, one repeat of two folds, no CTGAN) writes to the
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import json
 import os
 import pkgutil
-import platform
 import re
 import time
 import warnings
@@ -40,6 +40,10 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).parent
+_spec = importlib.util.spec_from_file_location("_ganbalance_results",
+                                               HERE.parent / "examples" / "_results.py")
+results_io = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(results_io)
 NUMERIC_SETS = ["ecoli4", "glass2", "yeast_1_vs_7", "abalone9_18", "winequality_red_4", "vowel0",
                 "page_blocks_1_3_vs_4", "car_good", "led7digit_0_2_4_5_6_7_8_9_vs_1",
                 "new_thyroid1"]
@@ -277,8 +281,9 @@ def complete_folds(runs, datasets, samplers, n_splits):
 
 
 # ---------------------------------------------------------------------- summary
-def summarize(runs, out_dir, header):
-    """Write results.json and results.md: mean per classifier, mean rank, fit times."""
+def summarize(runs, out_dir, header, extra):
+    """Write keel_tabular.json and .md: mean per classifier, mean rank, fit times; ``extra``
+    (quick, wall_seconds, machine) goes into the JSON."""
     frame = pd.DataFrame([
         {"dataset": dataset_key(r["dataset"]), "sampler": r["sampler"], "classifier": clf,
          "fold": r["fold"], **vals}
@@ -303,6 +308,7 @@ def summarize(runs, out_dir, header):
     result["failures"] = fits.groupby("sampler")["failed"].apply(
         lambda s: int(s.notna().sum())).to_dict()
     result["n_runs"] = len(runs)
+    result.update(extra)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "keel_tabular.json").write_text(json.dumps(result, indent=2))
     (out_dir / "keel_tabular.md").write_text(markdown(result, samplers))
@@ -330,10 +336,11 @@ def markdown(result, samplers):
 
 # ---------------------------------------------------------------------- main
 def main(argv=None):
+    clock = results_io.Clock()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (one thread each)")
     parser.add_argument("--quick", action="store_true",
-                        help="3 sets, 2 folds, no CTGAN; writes to benchmarks/results/quick/")
+                        help="2 sets, 2 folds, no CTGAN; writes to benchmarks/results/quick/")
     parser.add_argument("--samplers", nargs="+", default=None, help="a subset of the rows")
     parser.add_argument("--datasets", nargs="+", default=None, help="a subset of the sets")
     parser.add_argument("--summarize-only", action="store_true")
@@ -345,7 +352,7 @@ def main(argv=None):
                or args.repeats != 3)
     default_out = HERE / "results" / ("quick" if partial else "") / "keel_tabular"
     out_dir = Path(args.out) if args.out else default_out
-    datasets = args.datasets or (["ecoli4", "glass2", "flare-F"] if args.quick
+    datasets = args.datasets or (["glass2", "flare-F"] if args.quick
                                  else NUMERIC_SETS + MIXED_SETS)
     samplers = args.samplers or [s for s in SAMPLERS if not (args.quick and s == "CTGAN")]
     n_splits, n_repeats = (2, 1) if args.quick else (5, args.repeats)
@@ -358,11 +365,9 @@ def main(argv=None):
             done[(run["dataset"], run["fold"], run["sampler"])] = run
     todo = [t for t in tasks(datasets, samplers, n_splits, n_repeats)
             if (t[0], t[1], t[4]) not in done]
-    start = time.perf_counter()
     if not args.summarize_only and todo:
         print(f"{len(todo)} runs to do ({len(done)} done)", flush=True)
         _run_all(todo, args.jobs, log, done)
-    wall = time.perf_counter() - start
     wanted = {(t[0], t[1], t[4]) for t in tasks(datasets, samplers, n_splits, n_repeats)}
     runs = [done[k] for k in sorted(wanted & set(done))]
     folds = set(complete_folds(runs, datasets, samplers, n_splits))
@@ -371,15 +376,16 @@ def main(argv=None):
         print("No repeat is complete yet: nothing to summarise.")
         return
     repeats = len(folds) // n_splits
-    header = (f"{'QUICK RUN: not for conclusions. ' if args.quick else ''}"
+    machine = results_io.machine(workers=args.jobs, threads=1)
+    header = (results_io.run_line(clock.seconds, machine, args.quick) + " This invocation "
+              "resumed the runs in `runs.jsonl` where earlier ones stopped; fit times are "
+              "measured inside the runs, with the workers sharing the machine.\n\n"
               f"{len(datasets)} KEEL sets, stratified {n_splits}-fold CV, {repeats} of "
-              f"{n_repeats} repeats complete, {len(runs)} runs; "
-              f"{platform.machine()}, {os.cpu_count()} CPUs, "
-              f"{args.jobs} worker(s) at one thread each; this invocation ran "
-              f"{wall:.0f} s (wall_seconds).")
-    result = summarize(runs, out_dir, header)
-    result["wall_seconds"] = wall
+              f"{n_repeats} repeats complete ({len(runs)} runs).")
+    result = summarize(runs, out_dir, header,
+                       {"quick": args.quick, "wall_seconds": clock.seconds, "machine": machine})
     print((out_dir / "keel_tabular.md").read_text())
+    return result
 
 
 def _run_all(todo, jobs, log, done):

@@ -10,8 +10,8 @@ import torch
 from ._device import load_device
 from .exceptions import TrainingDivergedError
 
-__all__ = ["TransactionalSamplerMixin", "load_device", "modules_as_state_dicts", "record_step",
-           "restore_on_error", "tensors_to_cpu"]
+__all__ = ["MAX_LOSS", "TransactionalSamplerMixin", "check_loss_range", "load_device",
+           "modules_as_state_dicts", "record_step", "restore_on_error", "tensors_to_cpu"]
 
 
 def record_step(history: dict, logs: dict, step: int, n_steps: int, hint: str) -> None:
@@ -123,3 +123,18 @@ class TransactionalSamplerMixin:
         """
         with restore_on_error(self):
             return super().fit_resample(X, y, **params)
+
+
+#: Losses beyond this size mean training has left any sane range (hinge and BCE losses of a
+#: working GAN stay within a few units).
+MAX_LOSS = 1e4
+
+
+def check_loss_range(logs, step, n_steps, hint=""):
+    """Raise :class:`TrainingDivergedError` when a loss leaves ``[-MAX_LOSS, MAX_LOSS]``."""
+    for name in ("d_loss", "g_loss"):
+        if abs(logs[name]) > MAX_LOSS:
+            raise TrainingDivergedError(
+                f"{name} reached {logs[name]:.3g} at step {step} of {n_steps}: training "
+                f"diverged. {hint}"
+            )

@@ -4,6 +4,7 @@ was wrong, before any training starts."""
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 
@@ -134,3 +135,18 @@ def check_float(value, name: str, low: float = 0.0, high: float | None = None,
     if high is not None and value > high:
         raise ValueError(f"{name} must be <= {high}; got {value}.")
     return value
+
+
+def check_output_size(n_samples, n_features, itemsize=8):
+    """Refuse, before any work, an output that cannot fit in this machine's memory."""
+    need = n_samples * n_features * (itemsize + 4)  # the output and the float32 buffer
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not on this platform: no check
+        return
+    if need > total:
+        raise ValueError(
+            f"n_samples={n_samples} rows of {n_features} features need about "
+            f"{need / 2**30:.1f} GiB, more than this machine's {total / 2**30:.1f} GiB of "
+            "memory; ask for fewer rows, in several calls."
+        )

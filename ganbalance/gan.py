@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import copy
-import os
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted
@@ -18,13 +16,20 @@ from . import networks, tabular_networks
 from ._device import check_device, resolve_device
 from ._logging import log_long_fit
 from ._random import child_seed, draw_seed, torch_rng_scope
+from ._references import (
+    MAX_REFERENCES_PER_CLASS,
+    cap_per_class,
+    same_class_neighbours,
+    take_rows,
+)
 from ._scaling import ImageScaler
-from ._training import load_device, modules_as_state_dicts, record_step
+from ._training import check_loss_range, load_device, modules_as_state_dicts, record_step
 from ._validation import (
     check_float,
     check_image_shape,
     check_int,
     check_numeric_dtype,
+    check_output_size,
     check_same_length,
     check_table_shape,
     check_verbose,
@@ -49,12 +54,11 @@ _GENERATORS = ("auto", "reference", "noise", "interpolate")
 
 #: Default budget for tables (``n_steps='auto'``): steps, and rows per class kept as references.
 TABULAR_STEPS = 300
-MAX_REFERENCES_PER_CLASS = 5_000
 IMAGE_STEPS = 800
 TABULAR_LEARNING_RATE = 1e-3
 IMAGE_LEARNING_RATE = 2e-4
-N_NEIGHBOURS = 5
 _DISCRIMINATORS = ("auto", "pair", "sample")
+_DIVERGED_HINT = "Try a lower learning_rate, loss='hinge' or spectral_norm=True."
 
 
 class ConditionalGAN(SaveMixin, BaseEstimator):
@@ -394,13 +398,13 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
         else:
             self._scaler = ImageScaler().fit(X)
         keep = (np.arange(len(codes)) if self.image_shape is not None  # images: every row
-                else _cap_per_class(codes, MAX_REFERENCES_PER_CLASS, child_seed(seed, 3)))
+                else cap_per_class(codes, MAX_REFERENCES_PER_CLASS, child_seed(seed, 3)))
         order = keep[np.argsort(codes[keep], kind="stable")]
         self.classes_ = classes
         self.n_features_in_ = X.shape[1]
         self.dtype_ = getattr(X, "dtype", None) if self.image_shape is not None else None
         self.class_counts_ = np.bincount(codes[order], minlength=int(codes.max()) + 1)
-        self._references = self._scaler.transform(_take_rows(X, order))
+        self._references = self._scaler.transform(take_rows(X, order))
         self._class_starts = np.concatenate([[0], np.cumsum(self.class_counts_)[:-1]])
         self._neighbours = (same_class_neighbours(self._references, self.class_counts_)
                             if self.generator_type_ == "interpolate" else None)
@@ -508,7 +512,7 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
                     "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item(),
                     "diversity": diversity.item()}
             record_step(self.history_, logs, step, n_steps, _DIVERGED_HINT)
-            check_loss_range(logs, step, n_steps)
+            check_loss_range(logs, step, n_steps, _DIVERGED_HINT)
             if self.verbose and (step % 25 == 0 or step == n_steps):
                 bar.set_postfix(d=f"{logs['d_loss']:.3f}", g=f"{logs['g_loss']:.3f}")
             for cb in callbacks:
@@ -665,73 +669,6 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
         D.load_state_dict(state["discriminator_"])
         self.generator_ = G.to(device).eval()
         self.discriminator_ = D.to(device).eval()
-
-
-_DIVERGED_HINT = "Try a lower learning_rate, loss='hinge' or spectral_norm=True."
-#: Losses beyond this size mean training has left any sane range (hinge and BCE losses of a
-#: working GAN stay within a few units).
-MAX_LOSS = 1e4
-
-
-def check_loss_range(logs, step, n_steps):
-    """Raise :class:`TrainingDivergedError` when a loss leaves ``[-MAX_LOSS, MAX_LOSS]``."""
-    for name in ("d_loss", "g_loss"):
-        if abs(logs[name]) > MAX_LOSS:
-            raise TrainingDivergedError(
-                f"{name} reached {logs[name]:.3g} at step {step} of {n_steps}: training "
-                f"diverged. {_DIVERGED_HINT}"
-            )
-
-
-def check_output_size(n_samples, n_features, itemsize=8):
-    """Refuse, before any work, an output that cannot fit in this machine's memory."""
-    need = n_samples * n_features * (itemsize + 4)  # the output and the float32 buffer
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # not on this platform: no check
-        return
-    if need > total:
-        raise ValueError(
-            f"n_samples={n_samples} rows of {n_features} features need about "
-            f"{need / 2**30:.1f} GiB, more than this machine's {total / 2**30:.1f} GiB of "
-            "memory; ask for fewer rows, in several calls."
-        )
-
-
-def _cap_per_class(codes, cap, seed):
-    """Row positions to keep: every row of a class with at most ``cap`` rows, else ``cap`` of
-    them drawn at random (sorted), so that the cost of a fit does not grow with the data."""
-    keep = []
-    rng = np.random.default_rng(seed)
-    for c in range(int(codes.max()) + 1):
-        rows = np.flatnonzero(codes == c)
-        if len(rows) > cap:
-            rows = np.sort(rng.choice(rows, cap, replace=False))
-        keep.append(rows)
-    return np.concatenate(keep)
-
-
-def _take_rows(X, rows):
-    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
-
-
-def same_class_neighbours(references, class_counts, k=N_NEIGHBOURS):
-    """``(n_rows, k)`` indices of each row's ``k`` nearest rows of its own class (in the
-    class-sorted table); a class with one row is its own neighbour."""
-    out = np.empty((len(references), k), dtype=np.int64)
-    start = 0
-    for count in class_counts:
-        rows = references[start:start + count]
-        if count == 1:
-            out[start] = start
-        else:
-            n = min(k + 1, count)
-            index = NearestNeighbors(n_neighbors=n).fit(rows).kneighbors(rows,
-                                                                      return_distance=False)
-            index = index[:, 1:]  # the row itself comes first
-            out[start:start + count] = start + index[:, np.arange(k) % index.shape[1]]
-        start += count
-    return out
 
 
 def check_latent_quantization(step):

@@ -11,7 +11,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._random import child_seed, draw_seed
-from ._training import load_device, restore_on_error
+from ._references import take_rows
+from ._training import TransactionalSamplerMixin, load_device
 from ._validation import check_int, check_numeric_dtype, check_same_length, check_table_shape
 from ._warnings import warn_at_caller
 from .exceptions import GANCollapseWarning
@@ -48,7 +49,7 @@ _NOT_FITTED = ("This %(name)s has no trained GAN yet: call fit_resample(X, y) fi
                "imbalanced-learn, fit only checks the inputs and trains nothing.)")
 
 
-class GANOverSampler(SaveMixin, BaseOverSampler):
+class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
     """Over-sample with a conditional GAN that generates exactly the rows each class lacks.
 
     The GAN learns what every class looks like from all of them at once (a label-conditioned
@@ -263,52 +264,6 @@ class GANOverSampler(SaveMixin, BaseOverSampler):
         self.verbose = verbose
         self.callbacks = callbacks
 
-    def fit_resample(self, X, y, **params):
-        """Resample the dataset: train the GANs and append the generated rows.
-
-        A call that raises (bad input, divergence, a callback, an interrupt) leaves the sampler
-        as it was before the call.
-
-        Parameters
-        ----------
-        X : {array-like, dataframe} of shape (n_samples, n_features)
-            The rows (flattened images when ``image_shape`` is set). A table may mix numeric,
-            integer, boolean and categorical columns.
-        y : array-like of shape (n_samples,)
-            The labels.
-        **params : dict
-            Unused; for imbalanced-learn's signature.
-
-        Returns
-        -------
-        X_resampled : {ndarray, dataframe} of shape (n_samples_new, n_features)
-            The original rows first, unchanged and in order, then the new rows; the same
-            container, columns and dtypes as ``X``.
-        y_resampled : ndarray of shape (n_samples_new,)
-            The labels.
-        """
-        with restore_on_error(self):
-            return super().fit_resample(X, y, **params)
-
-    def fit(self, X, y, **params):
-        """Check the inputs and the sampling strategy; trains nothing (as in imbalanced-learn).
-
-        Parameters
-        ----------
-        X : {array-like, dataframe} of shape (n_samples, n_features)
-            The rows.
-        y : array-like of shape (n_samples,)
-            The labels.
-        **params : dict
-            Unused; for imbalanced-learn's signature.
-
-        Returns
-        -------
-        self : GANOverSampler
-        """
-        with restore_on_error(self):
-            return super().fit(X, y, **params)
-
     def _check_X_y(self, X, y, accept_sparse=None):
         # Images: numbers only, as before. Tables: any column types; the encoder checks each
         # column (and names it) before training. X and y must have the same length.
@@ -348,7 +303,7 @@ class GANOverSampler(SaveMixin, BaseOverSampler):
             for i, label in enumerate(self.sampling_strategy_):
                 if self.sampling_strategy_[label] == 0:
                     continue
-                gan = self._make_gan(child_seed(seed, 0, i)).fit(_take_rows(X, y == label))
+                gan = self._make_gan(child_seed(seed, 0, i)).fit(take_rows(X, y == label))
                 generators[label], history[label], device = gan, gan.history_, gan.device_
         X_parts, y_parts = [X], [y]
         for i, (label, n_new) in enumerate(targets.items()):
@@ -492,11 +447,6 @@ def _as_table(X):
     """A list of rows as an array: numbers as numbers, or objects when strings are mixed in."""
     arr = np.asarray(X)
     return np.asarray(X, dtype=object) if arr.dtype.kind in "US" else arr
-
-
-def _take_rows(X, rows):
-    return X.iloc[np.flatnonzero(rows) if np.asarray(rows).dtype == bool else rows] \
-        if hasattr(X, "iloc") else X[rows]
 
 
 def _concat_rows(parts):

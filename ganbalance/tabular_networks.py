@@ -22,6 +22,7 @@ from torch.nn import functional as F
 __all__ = ["InterpolationGenerator", "decode_activation", "categorical_slices"]
 
 
+
 def categorical_slices(spans):
     """``(start, stop)`` of each categorical variable of a list of
     :class:`~ganbalance.tabular.ColumnSpan`."""
@@ -64,9 +65,12 @@ class InterpolationGenerator(nn.Module):
     """``(z, label, reference, neighbour, lam) -> row``: a learned SMOTE step.
 
     The base row is ``reference + t * (neighbour - reference)`` with ``t = sigmoid(logit(lam) +
-    dt)``; continuous variables add a residual, and each categorical block's logits are
-    ``log(base block) + residual``. ``dt`` and the residual come from one MLP and start at zero,
-    so the untrained generator is SMOTE (and SMOTENC-like on categories).
+    dt)``. Continuous variables add ``tanh(r) * |neighbour - reference|``: the generator may
+    leave the segment, but by at most the distance between the two rows in each column, so new
+    rows stay near the class where it is dense and spread where it is sparse. Each categorical
+    block's logits are ``log(base block) + r * |neighbour - reference|``: they can only move
+    where the two rows disagree. ``dt`` and ``r`` come from one MLP and start at zero, so the
+    untrained generator is SMOTE (and SMOTENC-like on categories).
 
     Parameters
     ----------
@@ -109,14 +113,15 @@ class InterpolationGenerator(nn.Module):
         out = self.net(torch.cat([reference, neighbour, lam, z, self.embed(labels)], dim=1))
         t = torch.sigmoid(torch.logit(lam) + out[:, :1])
         base = reference + t * (neighbour - reference)
-        residual = out[:, 1:]
+        scale = (neighbour - reference).abs()  # the local distance, per encoded column
+        residual = torch.tanh(out[:, 1:]) * scale
         if not self.slices:
             return base + residual
         parts, last = [], 0
         for start, stop in self.slices:
             parts.append(base[:, last:start] + residual[:, last:start])
             block = base[:, start:stop].clamp_min(1e-4)
-            parts.append(torch.log(block) + residual[:, start:stop])
+            parts.append(torch.log(block) + out[:, 1 + start:1 + stop] * scale[:, start:stop])
             last = stop
         parts.append(base[:, last:] + residual[:, last:])
         return decode_activation(torch.cat(parts, dim=1), self.slices)

@@ -29,25 +29,84 @@ VARIANTS = {
     "interp-lr1e-3-600": dict(learning_rate=1e-3, n_steps=600),
     "interp-lr2e-3": dict(learning_rate=2e-3),
     "interp-lr1e-3-noema": dict(learning_rate=1e-3, ema_decay=None),
+    "interp-lr1e-3-standard": dict(learning_rate=1e-3),
+    "interp-lr1e-3-local": dict(learning_rate=1e-3),  # the residual in units of the local
+    "interp-lr1e-3-local-tanh": dict(learning_rate=1e-3),  # scale; bounded: shipped (README)
 }
-# Measured with an experimental switch, since removed from gan.py: sampling references with
-# weight 1 + w * (share of a row's 5 nearest rows, all classes, that belong to another class),
-# ADASYN/ProWSyn-style emphasis on the class boundary (learning_rate=1e-3).
+# Measured with experimental switches, since removed: sampling references with weight
+# 1 + w * (share of a row's 5 nearest rows, all classes, that belong to another class),
+# ADASYN/ProWSyn-style emphasis on the class boundary (gan.py); and continuous columns
+# standardised (x / max|x| - mean) / std, clipped to the range seen, instead of the quantile
+# transform (tabular.py); both with learning_rate=1e-3. Rows named interp-* other than
+# interp-lr1e-3-local(-tanh) ran before the residual was scaled by |neighbour - reference|.
 BOUNDARY = {"interp-lr1e-3-bw1": 1.0, "interp-lr1e-3-bw4": 4.0}
 
 
 class BoundaryWeighted:
     def __init__(self, weight, seed):
-        raise RuntimeError("the boundary-weighting switch was removed from gan.py after it "
-                           "measured no better; its runs are in logs/tabular_dev.jsonl")
+        raise RuntimeError("this experimental switch was removed after it measured no "
+                           "better; its runs are in logs/tabular_dev.jsonl")
 DATASETS = ["ecoli4", "glass2", "yeast_1_vs_7", "page_blocks_1_3_vs_4", "new_thyroid1",
             "car-good", "abalone9-18", "winequality_red_4", "abalone9_18", "flare-F"]
 
 
+def _forward_local_tanh(self, z, labels, reference, neighbour, lam):
+    """The interpolating generator with its continuous residual bounded:
+    tanh(r) * |neighbour - ref| (categorical logits as shipped: r * |neighbour - ref|)."""
+    import torch
+
+    from ganbalance.tabular_networks import decode_activation
+
+    lam = lam.clamp(1e-4, 1 - 1e-4).unsqueeze(1)
+    out = self.net(torch.cat([reference, neighbour, lam, z, self.embed(labels)], dim=1))
+    t = torch.sigmoid(torch.logit(lam) + out[:, :1])
+    base = reference + t * (neighbour - reference)
+    scale = (neighbour - reference).abs()
+    residual = torch.tanh(out[:, 1:]) * scale
+    parts, last = [], 0
+    for start, stop in self.slices:
+        parts.append(base[:, last:start] + residual[:, last:start])
+        logits = out[:, 1 + start:1 + stop] * scale[:, start:stop]
+        parts.append(torch.log(base[:, start:stop].clamp_min(1e-4)) + logits)
+        last = stop
+    parts.append(base[:, last:] + residual[:, last:])
+    return decode_activation(torch.cat(parts, dim=1), self.slices)
+
+
+def _forward_local(self, z, labels, reference, neighbour, lam):
+    """The interpolating generator with an unbounded residual: r * |neighbour - ref|."""
+    import torch
+
+    from ganbalance.tabular_networks import decode_activation
+
+    lam = lam.clamp(1e-4, 1 - 1e-4).unsqueeze(1)
+    out = self.net(torch.cat([reference, neighbour, lam, z, self.embed(labels)], dim=1))
+    t = torch.sigmoid(torch.logit(lam) + out[:, :1])
+    base = reference + t * (neighbour - reference)
+    residual = out[:, 1:] * (neighbour - reference).abs()
+    parts, last = [], 0
+    for start, stop in self.slices:
+        parts.append(base[:, last:start] + residual[:, last:start])
+        parts.append(torch.log(base[:, start:stop].clamp_min(1e-4)) + residual[:, start:stop])
+        last = stop
+    parts.append(base[:, last:] + residual[:, last:])
+    return decode_activation(torch.cat(parts, dim=1), self.slices)
+
+
+# interp-lr1e-3-local-tanh is the shipped design; the others are kept here to rerun them.
+FORWARDS = {"interp-lr1e-3-local-tanh": _forward_local_tanh,
+            "interp-lr1e-3-local": _forward_local}
+
+
 def make(name, seed, categorical):
     from ganbalance import GANOverSampler
+    from ganbalance.tabular_networks import InterpolationGenerator
 
-    if name in BOUNDARY:
+    if not hasattr(InterpolationGenerator, "_shipped_forward"):
+        InterpolationGenerator._shipped_forward = InterpolationGenerator.forward
+    InterpolationGenerator.forward = FORWARDS.get(name, InterpolationGenerator._shipped_forward)
+
+    if name in BOUNDARY or name == "interp-lr1e-3-standard":
         return BoundaryWeighted(BOUNDARY[name], seed)
     if name in VARIANTS:
         return GANOverSampler(random_state=seed, device="cpu", **VARIANTS[name])
@@ -72,6 +131,8 @@ SEARCHES = {
     "second search": ["interp-300", "interp-600", "interp-lr1e-3", "interp-lr1e-3-600",
                       "interp-lr1e-3-bw1", "interp-lr1e-3-bw4", "interp-lr2e-3",
                       "interp-lr1e-3-noema"],
+    "third search": ["interp-lr1e-3", "interp-lr1e-3-standard", "interp-lr1e-3-local",
+                     "interp-lr1e-3-local-tanh"],
 }
 
 

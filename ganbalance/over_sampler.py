@@ -321,9 +321,7 @@ class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
         """Warn about classes whose new rows have near-zero variety or copy the real ones."""
         if self.image_shape is None:
             encoder = TableEncoder(self.categorical_features).fit(X)
-            continuous = any(span.kind == "continuous" for span in encoder.spans_)
-            reasons = _table_collapse(encoder.transform(X), y, encoder.transform(X_new), y_new,
-                                      check_copies=continuous)
+            reasons = _table_collapse(encoder.transform(X), y, encoder.transform(X_new), y_new)
         else:
             reasons = detect_collapse(X, y, X_new, y_new, image_shape=self.image_shape)
         if reasons:
@@ -458,24 +456,28 @@ def _concat_rows(parts):
     return np.concatenate(parts)
 
 
-def _table_collapse(X, y, X_new, y_new, check_copies=True, min_variety=0.1, max_copies=0.9):
+def _table_collapse(X, y, X_new, y_new, min_variety=0.1, max_copies=0.9):
     """Collapse of encoded table rows: too little variety, or exact copies of real rows.
 
     Images use :func:`~ganbalance.metrics.detect_collapse`; its copy rate does not apply to
     tables, where new rows lie between close neighbours of a small class by design (SMOTE's
-    rows too are closer to a real row than real rows are to each other). Without continuous
-    columns most new rows are existing combinations of categories, so copies are not checked.
+    rows too are closer to a real row than real rows are to each other). Copies are only
+    flagged where they are not expected: when some column of the class takes more than 10
+    values (in a space of few combinations, such as categories or small integers, most new rows
+    are combinations that exist) and fewer than half of the class's real rows repeat another.
     """
     spread = variety(X, y, X_new, y_new)
     reasons = {}
     for label in np.unique(y_new):
-        real = {row.tobytes() for row in X[y == label]}
-        new = X_new[y_new == label]
-        copies = np.mean([row.tobytes() in real for row in new])
+        real_rows = X[y == label]
+        real = {row.tobytes() for row in real_rows}
+        copies = np.mean([row.tobytes() in real for row in X_new[y_new == label]])
+        repeated = 1.0 - len(real) / len(real_rows)
+        discrete = all(len(np.unique(column)) <= 10 for column in real_rows.T)
         why = []
         if spread[label] < min_variety:
             why.append(f"variety {spread[label]:.2f} < {min_variety}")
-        if check_copies and copies >= max_copies:
+        if copies >= max_copies and repeated < 0.5 and not discrete:
             why.append(f"{copies:.0%} of the new rows are exact copies of real rows")
         if why:
             reasons[label] = "; ".join(why)

@@ -46,3 +46,49 @@ def test_speed_matches_the_fit_time_results():
     per_second = re.search(r"about ([\d,]+) generated 28x28 images per second", README)
     assert int(per_second.group(1).replace(",", "")) == round(
         result["images_per_second"]["mean"], -3)
+    tables = result["tables"]
+    assert (f"A default fit took {tables['median_seconds']:.2f} s (median; at most "
+            f"{tables['max_seconds']:.2f} s)") in " ".join(README.split())
+    assert f"and {tables['scaling_seconds']['200000']:.2f} s on 200,000 rows" in README
+
+
+KEEL_NAMES = {"GANOverSampler": "GAN", "GANOverSampler, mode='per_class'": "GAN per_class",
+              "ProWSyn (smote-variants)": "ProWSyn", "ADASYN": "ADASYN", "SMOTE": "SMOTE",
+              "polynom_fit_SMOTE_star (smote-variants)": "polynom_fit_SMOTE_star",
+              "BorderlineSMOTE": "BorderlineSMOTE", "CTGAN (minority rows)": "CTGAN",
+              "RandomOverSampler": "ROS", "No resampling": "none"}
+
+
+def test_keel_table_matches_the_benchmark_results():
+    result = json.loads((ROOT / "benchmarks" / "results" / "keel_tabular" /
+                         "keel_tabular.json").read_text())
+    section = README.split("## Tables: quick start")[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines()
+            if line.startswith("| ") and "---" not in line and "| sampler" not in line
+            and line.split("|")[1].strip() in KEEL_NAMES]
+    assert len(rows) == len(KEEL_NAMES)
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        name = KEEL_NAMES[cells[0]]
+        ranks = [f"{result['metrics'][m]['mean_rank'][name]:.2f}"
+                 for m in ("balanced_accuracy", "roc_auc", "g_mean", "f1")]
+        assert cells[1:] == ranks + [f"{result['fit_seconds'][name]:.3f}"], row
+
+
+def test_tables_page_quotes_the_benchmark_results():
+    """The mean ranks the tables page and the design log quote are those of the results."""
+    result = json.loads((ROOT / "benchmarks" / "results" / "keel_tabular" /
+                         "keel_tabular.json").read_text())
+    page = (ROOT / "docs" / "user_guide" / "tables.md").read_text()
+    ranks = {m: result["metrics"][m]["mean_rank"] for m in ("balanced_accuracy", "roc_auc", "f1")}
+    for metric, name in (("balanced_accuracy", "GAN"), ("balanced_accuracy", "ProWSyn"),
+                         ("balanced_accuracy", "ADASYN"), ("balanced_accuracy", "SMOTE"),
+                         ("balanced_accuracy", "CTGAN"), ("roc_auc", "GAN"),
+                         ("roc_auc", "ProWSyn"), ("roc_auc", "ADASYN"), ("f1", "GAN")):
+        assert f"{ranks[metric][name]:.2f}" in page, (metric, name)
+    per_classifier = result["metrics"]["roc_auc"]["mean_per_classifier"]
+    for classifier in ("LR", "HGB"):
+        gap = per_classifier[classifier]["none"] - per_classifier[classifier]["GAN"]
+        assert f"{gap:.4f}".rstrip("0") in page, classifier
+    assert f"{result['fit_seconds']['GAN']:.1f} s per training fold" in page
+    assert f"{result['fit_seconds']['CTGAN']:.1f} s for CTGAN" in page

@@ -201,3 +201,17 @@ def test_object_array_with_numbers_and_strings():
     new = X_res[len(X):]
     assert all(isinstance(v, int) for v in new[:, 0])
     assert set(new[:, 1]) <= {"a", "b"}
+
+
+def test_readme_tables_quick_start_runs():
+    """The README's table quick start, as written (real data: scikit-learn's breast cancer)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Tables: quick start")[1]
+    code = section.split("```python\n")[1].split("```")[0]
+    namespace = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    X, X_res = namespace["X"], namespace["X_res"]
+    assert set(X_res["size"].iloc[len(X):]) <= {"small", "medium", "large"}
+    assert namespace["pipe"].predict(X).shape == (len(X),)

@@ -92,3 +92,16 @@ def test_tables_page_quotes_the_benchmark_results():
         assert f"{gap:.4f}".rstrip("0") in page, classifier
     assert f"{result['fit_seconds']['GAN']:.1f} s per training fold" in page
     assert f"{result['fit_seconds']['CTGAN']:.1f} s for CTGAN" in page
+
+
+def test_example_times_match_their_results():
+    """The run times the README gives for the examples are the `seconds` their results hold."""
+    text = " ".join(README.split())
+    for name, phrase in (("mnist_imbalance", "Its last full run took {} minutes"),
+                         ("mnist_augment", "3 seeds; {} minutes for its two commands"),
+                         ("mnist_denoise", "formulations; {} minutes"),
+                         ("mnist_vanilla_gan", "{} s of training")):
+        seconds = json.loads((ROOT / "examples" / "results" / name /
+                              "results.json").read_text())["seconds"]
+        value = round(seconds) if phrase.endswith("training") else round(seconds / 60)
+        assert phrase.format(value) in text, name

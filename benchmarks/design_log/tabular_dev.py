@@ -50,52 +50,41 @@ DATASETS = ["ecoli4", "glass2", "yeast_1_vs_7", "page_blocks_1_3_vs_4", "new_thy
             "car-good", "abalone9-18", "winequality_red_4", "abalone9_18", "flare-F"]
 
 
-def _forward_local_tanh(self, z, labels, reference, neighbour, lam):
-    """The interpolating generator with its continuous residual bounded:
-    tanh(r) * |neighbour - ref| (categorical logits as shipped: r * |neighbour - ref|)."""
-    import torch
+def _variant_forward(scaled, bounded):
+    """The interpolating generator's forward, with the residual of continuous columns scaled by
+    ``|neighbour - reference|`` (``scaled``) and bounded by ``tanh`` (``bounded``); the
+    categorical logits' shift is scaled the same way, never bounded. ``(True, True)`` is the
+    shipped design."""
 
-    from ganbalance.tabular_networks import decode_activation
+    def forward(self, z, labels, reference, neighbour, lam):
+        import torch
 
-    lam = lam.clamp(1e-4, 1 - 1e-4).unsqueeze(1)
-    out = self.net(torch.cat([reference, neighbour, lam, z, self.embed(labels)], dim=1))
-    t = torch.sigmoid(torch.logit(lam) + out[:, :1])
-    base = reference + t * (neighbour - reference)
-    scale = (neighbour - reference).abs()
-    residual = torch.tanh(out[:, 1:]) * scale
-    parts, last = [], 0
-    for start, stop in self.slices:
-        parts.append(base[:, last:start] + residual[:, last:start])
-        logits = out[:, 1 + start:1 + stop] * scale[:, start:stop]
-        parts.append(torch.log(base[:, start:stop].clamp_min(1e-4)) + logits)
-        last = stop
-    parts.append(base[:, last:] + residual[:, last:])
-    return decode_activation(torch.cat(parts, dim=1), self.slices)
+        from ganbalance.tabular_networks import decode_activation
 
+        lam = lam.clamp(1e-4, 1 - 1e-4).unsqueeze(1)
+        out = self.net(torch.cat([reference, neighbour, lam, z, self.embed(labels)], dim=1))
+        t = torch.sigmoid(torch.logit(lam) + out[:, :1])
+        base = reference + t * (neighbour - reference)
+        scale = (neighbour - reference).abs() if scaled else torch.ones_like(base)
+        shift = out[:, 1:] * scale
+        residual = torch.tanh(out[:, 1:]) * scale if bounded else shift
+        parts, last = [], 0
+        for start, stop in self.slices:
+            parts.append(base[:, last:start] + residual[:, last:start])
+            block = torch.log(base[:, start:stop].clamp_min(1e-4))
+            parts.append(block + shift[:, start:stop])
+            last = stop
+        parts.append(base[:, last:] + residual[:, last:])
+        return decode_activation(torch.cat(parts, dim=1), self.slices)
 
-def _forward_local(self, z, labels, reference, neighbour, lam):
-    """The interpolating generator with an unbounded residual: r * |neighbour - ref|."""
-    import torch
-
-    from ganbalance.tabular_networks import decode_activation
-
-    lam = lam.clamp(1e-4, 1 - 1e-4).unsqueeze(1)
-    out = self.net(torch.cat([reference, neighbour, lam, z, self.embed(labels)], dim=1))
-    t = torch.sigmoid(torch.logit(lam) + out[:, :1])
-    base = reference + t * (neighbour - reference)
-    residual = out[:, 1:] * (neighbour - reference).abs()
-    parts, last = [], 0
-    for start, stop in self.slices:
-        parts.append(base[:, last:start] + residual[:, last:start])
-        parts.append(torch.log(base[:, start:stop].clamp_min(1e-4)) + residual[:, start:stop])
-        last = stop
-    parts.append(base[:, last:] + residual[:, last:])
-    return decode_activation(torch.cat(parts, dim=1), self.slices)
+    return forward
 
 
-# interp-lr1e-3-local-tanh is the shipped design; the others are kept here to rerun them.
-FORWARDS = {"interp-lr1e-3-local-tanh": _forward_local_tanh,
-            "interp-lr1e-3-local": _forward_local}
+# The generator's forward pass each variant ran with: every variant but the two `local` ones
+# ran before the scaling was added to the shipped generator.
+FORWARDS = {"interp-lr1e-3-local-tanh": _variant_forward(scaled=True, bounded=True),
+            "interp-lr1e-3-local": _variant_forward(scaled=True, bounded=False)}
+UNSCALED = _variant_forward(scaled=False, bounded=False)
 
 
 def make(name, seed, categorical):
@@ -104,7 +93,10 @@ def make(name, seed, categorical):
 
     if not hasattr(InterpolationGenerator, "_shipped_forward"):
         InterpolationGenerator._shipped_forward = InterpolationGenerator.forward
-    InterpolationGenerator.forward = FORWARDS.get(name, InterpolationGenerator._shipped_forward)
+    if name in VARIANTS:
+        InterpolationGenerator.forward = FORWARDS.get(name, UNSCALED)
+    else:
+        InterpolationGenerator.forward = InterpolationGenerator._shipped_forward
 
     if name in BOUNDARY or name == "interp-lr1e-3-standard":
         return BoundaryWeighted(BOUNDARY[name], seed)

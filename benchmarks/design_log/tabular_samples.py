@@ -31,29 +31,6 @@ ROWS = ["SMOTE", "interp-lr1e-3", "interp-lr1e-3-local", "interp-lr1e-3-local-ta
 SEEDS = [0, 1, 2]
 
 
-def _old_forward(self, z, labels, reference, neighbour, lam):
-    """The interpolating generator before its residual was scaled (interp-lr1e-3)."""
-    import torch
-
-    from ganbalance.tabular_networks import decode_activation
-
-    lam = lam.clamp(1e-4, 1 - 1e-4).unsqueeze(1)
-    out = self.net(torch.cat([reference, neighbour, lam, z, self.embed(labels)], dim=1))
-    t = torch.sigmoid(torch.logit(lam) + out[:, :1])
-    base = reference + t * (neighbour - reference)
-    residual = out[:, 1:]
-    parts, last = [], 0
-    for start, stop in self.slices:
-        parts.append(base[:, last:start] + residual[:, last:start])
-        parts.append(torch.log(base[:, start:stop].clamp_min(1e-4)) + residual[:, start:stop])
-        last = stop
-    parts.append(base[:, last:] + residual[:, last:])
-    return decode_activation(torch.cat(parts, dim=1), self.slices)
-
-
-tabular_dev.FORWARDS["interp-lr1e-3"] = _old_forward
-
-
 def nearest(reference, query, k=1):
     from sklearn.neighbors import NearestNeighbors
 

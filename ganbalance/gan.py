@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import numbers
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted
 from tqdm.auto import tqdm
@@ -32,10 +34,9 @@ from ._validation import (
     check_output_size,
     check_same_length,
     check_table_shape,
-    check_verbose,
 )
 from .augment import diff_augment, random_affine
-from .callbacks import as_callbacks
+from .callbacks import Callback, as_callbacks
 from .exceptions import TrainingDivergedError
 from .losses import LOSSES, mode_seeking
 from .persistence import SaveMixin
@@ -177,6 +178,33 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
     (5, 64)
     """
 
+    # The one declaration of every parameter's type and range; GANOverSampler takes the entries
+    # of the parameters it passes on from here.
+    _parameter_constraints: dict = {
+        "image_shape": [tuple, list, None],
+        "generator": [StrOptions(set(_GENERATORS))],
+        "latent_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_steps": [Interval(numbers.Integral, 0, MAX_STEPS, closed="both"),
+                    StrOptions({"auto"})],
+        "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither"),
+                          StrOptions({"auto"})],
+        "loss": [StrOptions(set(LOSSES))],
+        "augment": ["boolean"],
+        "diff_augment": ["boolean"],
+        "discriminator": [StrOptions(set(_DISCRIMINATORS))],
+        "diversity_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "ema_decay": [Interval(numbers.Real, 0, 1, closed="left"), None],
+        "class_balance": ["boolean"],
+        "spectral_norm": ["boolean"],
+        "latent_quantization": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "categorical_features": ["array-like", StrOptions({"auto"})],
+        "device": [str, torch.device],
+        "random_state": ["random_state", np.random.Generator],
+        "verbose": ["verbose"],
+        "callbacks": [list, tuple, callable, Callback, None],
+    }
+
     def __init__(
         self,
         *,
@@ -224,7 +252,9 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ validation
     def _check_params(self, n_features=None):
-        """Validate every parameter; raise before any training."""
+        """Validate every parameter (the table above, then what depends on the data); raise
+        before any training."""
+        self._validate_params()
         check_image_shape(self.image_shape, n_features)
         images = self.image_shape is not None
         if images and min(self.image_shape[1:]) < 8:
@@ -232,36 +262,14 @@ class ConditionalGAN(SaveMixin, BaseEstimator):
                 f"image_shape must have H and W >= 8 for the convolutional networks; "
                 f"got {tuple(self.image_shape)}. Use image_shape=None for tabular rows."
             )
-        if self.generator not in _GENERATORS:
-            raise ValueError(f"generator must be one of {_GENERATORS}; got {self.generator!r}.")
         if images and self.generator == "interpolate":
             raise ValueError("generator='interpolate' is for tables; use 'reference' or 'noise' "
                              "with image_shape.")
-        if self.discriminator not in _DISCRIMINATORS:
-            raise ValueError(
-                f"discriminator must be one of {_DISCRIMINATORS}; got {self.discriminator!r}."
-            )
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {tuple(LOSSES)}; got {self.loss!r}.")
-        check_int(self.latent_dim, "latent_dim")
-        if not (isinstance(self.n_steps, str) and self.n_steps == "auto"):
-            check_int(self.n_steps, "n_steps", minimum=0)
-            if self.n_steps > MAX_STEPS:
-                raise ValueError(f"n_steps must be <= {MAX_STEPS} or 'auto'; got {self.n_steps}.")
-        check_int(self.batch_size, "batch_size", minimum=2)
-        if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
-            check_float(self.learning_rate, "learning_rate", low_inclusive=False)
-        check_float(self.diversity_weight, "diversity_weight")
-        if self.ema_decay is not None:
-            check_float(self.ema_decay, "ema_decay", high=1.0)
-            if self.ema_decay >= 1.0:
-                raise ValueError(f"ema_decay must be < 1 or None; got {self.ema_decay}.")
-        for name in ("augment", "diff_augment", "class_balance", "spectral_norm"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be a bool; got {getattr(self, name)!r}.")
-        check_latent_quantization(self.latent_quantization)
+        for name in ("learning_rate", "diversity_weight", "latent_quantization"):
+            value = getattr(self, name)
+            if isinstance(value, numbers.Real) and not np.isfinite(value):
+                raise ValueError(f"{name} must be finite; got {value}.")
         check_device(self.device)
-        check_verbose(self.verbose)
         as_callbacks(self.callbacks)
 
     def _resolved(self):

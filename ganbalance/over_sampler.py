@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_target_type
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._random import child_seed, draw_seed
@@ -16,33 +14,18 @@ from ._training import TransactionalSamplerMixin, load_device
 from ._validation import check_int, check_numeric_dtype, check_same_length, check_table_shape
 from ._warnings import warn_at_caller
 from .exceptions import GANCollapseWarning
-from .gan import MAX_STEPS, ConditionalGAN, check_latent_quantization
+from .gan import ConditionalGAN, check_latent_quantization
 from .metrics import detect_collapse, quality_report, variety
 from .persistence import SaveMixin
 from .tabular import TableEncoder
 
 __all__ = ["GANOverSampler"]
 
-# Parameters passed through unchanged to every ConditionalGAN the sampler trains.
-_GAN_PARAMS = (
-    "image_shape",
-    "categorical_features",
-    "generator",
-    "latent_dim",
-    "n_steps",
-    "batch_size",
-    "learning_rate",
-    "loss",
-    "augment",
-    "diff_augment",
-    "discriminator",
-    "diversity_weight",
-    "ema_decay",
-    "latent_quantization",
-    "device",
-    "verbose",
-    "callbacks",
-)
+# Parameters passed through unchanged to every ConditionalGAN the sampler trains: all of
+# ConditionalGAN's but its seed (the sampler derives one per GAN) and two it keeps at their
+# defaults. Their types and ranges are ConditionalGAN's (one declaration).
+_GAN_PARAMS = tuple(name for name in ConditionalGAN._parameter_constraints
+                    if name not in ("random_state", "class_balance", "spectral_norm"))
 
 
 _NOT_FITTED = ("This %(name)s has no trained GAN yet: call fit_resample(X, y) first. (As in "
@@ -196,27 +179,9 @@ class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
 
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
-        "random_state": ["random_state", np.random.Generator],
-        "image_shape": [tuple, list, None],
+        "random_state": ConditionalGAN._parameter_constraints["random_state"],
         "mode": [StrOptions({"shared", "per_class"})],
-        "generator": [StrOptions({"auto", "interpolate", "reference", "noise"})],
-        "categorical_features": ["array-like", StrOptions({"auto"})],
-        "n_steps": [Interval(numbers.Integral, 0, MAX_STEPS, closed="both"),
-                    StrOptions({"auto"})],
-        "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
-        "latent_dim": [Interval(numbers.Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither"),
-                          StrOptions({"auto"})],
-        "loss": [StrOptions({"hinge", "bce"})],
-        "augment": ["boolean"],
-        "diff_augment": ["boolean"],
-        "discriminator": [StrOptions({"auto", "pair", "sample"})],
-        "diversity_weight": [Interval(numbers.Real, 0, None, closed="left")],
-        "ema_decay": [Interval(numbers.Real, 0, 1, closed="left"), None],
-        "latent_quantization": [Interval(numbers.Real, 0, None, closed="neither"), None],
-        "device": [str],
-        "verbose": ["verbose"],
-        "callbacks": [list, tuple, callable, None],
+        **{name: ConditionalGAN._parameter_constraints[name] for name in _GAN_PARAMS},
     }
 
     def __init__(
@@ -289,9 +254,9 @@ class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
         return ConditionalGAN(**params, random_state=random_state)
 
     def _fit_resample(self, X, y):
-        # Everything about the GAN is checked before the first step of training, and the GANs
-        # are built in locals: fitted attributes are assigned only once all of them trained.
-        self._make_gan(0)._check_params(X.shape[1])
+        # Each GAN checks its parameters against the data before its first step (the first one
+        # before any training), and the GANs are built in locals: fitted attributes are
+        # assigned only once all of them trained.
         seed = draw_seed(self.random_state)
         targets = {label: n for label, n in self.sampling_strategy_.items() if n > 0}
         generators, history, device = {}, {}, "cpu"

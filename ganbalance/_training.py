@@ -10,8 +10,9 @@ import torch
 from ._device import load_device
 from .exceptions import TrainingDivergedError
 
-__all__ = ["MAX_LOSS", "TransactionalSamplerMixin", "check_loss_range", "load_device",
-           "modules_as_state_dicts", "record_step", "restore_on_error", "tensors_to_cpu"]
+__all__ = ["DIVERGED_HINT", "MAX_LOSS", "TransactionalSamplerMixin", "check_loss_range",
+           "load_device", "modules_as_state_dicts", "record_step", "restore_on_error",
+           "tensors_to_cpu"]
 
 
 def record_step(history: dict, logs: dict, step: int, n_steps: int, hint: str) -> None:
@@ -124,6 +125,9 @@ class TransactionalSamplerMixin:
         with restore_on_error(self):
             return super().fit_resample(X, y, **params)
 
+
+#: What to try when a GAN diverges.
+DIVERGED_HINT = "Try a lower learning_rate, loss='hinge' or spectral_norm=True."
 
 #: Losses beyond this size mean training has left any sane range (hinge and BCE losses of a
 #: working GAN stay within a few units).

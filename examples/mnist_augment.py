@@ -39,12 +39,10 @@ git-ignored ``examples/results/quick/mnist_augment/`` or ``examples/results/loca
 
 from __future__ import annotations
 
-import argparse
 import csv
 import importlib.util
 import json
 import math
-import os
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -481,10 +479,9 @@ def is_full_run(args, sizes_arg):
 
 def main(argv=None):
     clock = results_io.Clock()
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 100 images per digit, 1 seed, short training")
-    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 3)")
+    parser = results_io.argument_parser(
+        __doc__, "mnist_augment", default_seeds=DEFAULT_SEEDS, workers=True,
+        quick_help="smoke run: 100 images per digit, 1 seed, short training")
     parser.add_argument("--sizes", nargs="+", default=None,
                         help="training images per digit, 'all' for the full set "
                              "(default: 100 1000)")
@@ -495,16 +492,6 @@ def main(argv=None):
                              "100, 1000 and all images per digit)")
     parser.add_argument("--gan-steps", type=int, default=DEFAULT_GAN_STEPS,
                         help="GAN optimisation steps")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="parallel processes (default: the number of CPU cores, at most 3; "
-                             "1 with --quick)")
-    parser.add_argument("--data-home", default=None, help="folder with the MNIST IDX files")
-    parser.add_argument("--out", default=None,
-                        help="output folder (default: the committed examples/results/"
-                             "mnist_augment for the documented full runs on the MNIST IDX files, "
-                             "else the git-ignored examples/results/quick/ or local/...)")
-    parser.add_argument("--resume", action="store_true",
-                        help="keep the jobs already in OUT/runs.jsonl and run only the others")
     args = parser.parse_args(argv)
     sizes_arg = args.sizes or (["100"] if args.quick else ["100", "1000"])
     per_digit = [None if s == "all" else int(s) for s in sizes_arg]
@@ -515,8 +502,7 @@ def main(argv=None):
     if any(not (step > 0 and math.isfinite(step)) for step in args.steps):
         parser.error("--steps must be positive")
     n_seeds = args.seeds or (1 if args.quick else DEFAULT_SEEDS)
-    workers = args.workers or (1 if args.quick else min(3, os.cpu_count() or 1))
-    workers = min(workers, len(per_digit) * n_seeds * (2 + len(args.steps)))
+    workers = results_io.worker_count(args, len(per_digit) * n_seeds * (2 + len(args.steps)))
     # One torch thread per process when several run side by side; they thrash otherwise.
     args.threads = 1 if workers > 1 else max(1, torch.get_num_threads())
     mnist, data = load_data(args.data_home, args.quick)
@@ -527,33 +513,23 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
 
     variants = ["real", *(variant_name(s) for s in (None, *args.steps))]
-    log = out / "runs.jsonl"
-    done = {}
-    if args.resume and log.exists():
-        for line in log.read_text().splitlines():
-            job = json.loads(line)
-            done[job_key(job)] = job
-    elif log.exists():
-        log.unlink()
-
+    log = results_io.RunLog(out, resume=args.resume, key=job_key)
+    done = log.done
     # Wall time so far, kept beside runs.jsonl so that a resumed run reports the total.
-    meta = out / "wall_seconds.json"
-    before = json.loads(meta.read_text())["seconds"] if args.resume and meta.exists() else 0.0
-    started = time.perf_counter()
+    wall = results_io.ResumedClock(out, resume=args.resume)
     results = list(done.values())
 
     def finished(job):
         results.append(job)
-        with open(log, "a") as f:
-            f.write(json.dumps(job) + "\n")
-        meta.write_text(json.dumps({"seconds": before + time.perf_counter() - started}))
+        log.append(job)
+        wall.save()
         what = (f"seed {job['seed']}, {job['variant']}: final {job['final']:.4f}, peak "
                 f"{job['peak']:.4f}, osc. std {job['osc_std']:.4f}" if job["kind"] == "cnn"
                 else job["kind"])
         print(f"{job['size']:>5} images, {what} ({job['seconds']:.0f} s)", flush=True)
 
     run_all(per_digit, n_seeds, variants, args, data, out, done, finished, workers)
-    elapsed = before + time.perf_counter() - started
+    elapsed = wall.seconds
 
     sizes = [size_name(p) for p in per_digit]
     runs = [j for j in results if j["kind"] == "cnn"]
@@ -587,10 +563,8 @@ def main(argv=None):
                                 extrasaction="ignore")
         writer.writeheader()
         writer.writerows(sorted(runs, key=lambda r: (r["size"], r["variant"], r["seed"])))
-    resumed = (f" With the jobs resumed from runs.jsonl: {elapsed / 60:.0f} minutes "
-               "(`seconds`)." if done else "")
-    header = (results_io.run_line(result["wall_seconds"], result["machine"], args.quick)
-              + resumed + "\n\n"
+    header = (results_io.run_line(result["wall_seconds"], result["machine"], args.quick,
+                                  resumed_seconds=elapsed if done else None) + "\n\n"
               f"MNIST source: {mnist.source}. Test images: {len(data[3])}. Seeds: {n_seeds}. "
               f"Epochs: {', '.join(f'{k}: {v}' for k, v in result['epochs'].items())}. "
               "Mean ± std over seeds.\n\n")

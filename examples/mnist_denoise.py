@@ -35,11 +35,9 @@ git-ignored ``examples/results/quick/mnist_denoise/`` or ``examples/results/loca
 
 from __future__ import annotations
 
-import argparse
 import csv
 import importlib.util
 import json
-import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -224,23 +222,12 @@ def plot(tests, out, sizes, quick=False):
 
 def main(argv=None):
     clock = results_io.Clock()
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 1 seed, 1,000 pairs, v1 only, 40 steps, 500 test images")
-    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 3)")
+    parser = results_io.argument_parser(
+        __doc__, "mnist_denoise", default_seeds=DEFAULT_SEEDS, workers=True,
+        quick_help="smoke run: 1 seed, 1,000 pairs, v1 only, 40 steps, 500 test images")
     parser.add_argument("--formulations", nargs="+", default=None, choices=FORMULATIONS)
     parser.add_argument("--sizes", type=int, nargs="+", default=None,
                         help="training pairs (default: 60000 1000)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="parallel processes (default: the number of CPU cores, at most 3; "
-                             "1 with --quick)")
-    parser.add_argument("--data-home", default=None, help="folder with the MNIST IDX files")
-    parser.add_argument("--out", default=None,
-                        help="output folder (default: the committed examples/results/"
-                             "mnist_denoise for the full run on the MNIST IDX files, else the "
-                             "git-ignored examples/results/quick/ or local/mnist_denoise)")
-    parser.add_argument("--resume", action="store_true",
-                        help="keep the runs already in OUT/runs.jsonl and run only the others")
     args = parser.parse_args(argv)
     n_seeds = args.seeds or (1 if args.quick else DEFAULT_SEEDS)
     formulations = args.formulations or (["v1"] if args.quick else list(FORMULATIONS))
@@ -265,31 +252,23 @@ def main(argv=None):
     print(f"MNIST source: {mnist.source}; {len(X_train)} training and {len(X_test)} test "
           "images", flush=True)
 
-    log = out / "runs.jsonl"
-    done = {}
-    if args.resume and log.exists():
-        for line in log.read_text().splitlines():
-            r = json.loads(line)
-            done[(r["formulation"], r["loss"], r["size"], r["seed"])] = r
-    elif log.exists():
-        log.unlink()
-    meta = out / "wall_seconds.json"
-    before = json.loads(meta.read_text())["seconds"] if args.resume and meta.exists() else 0.0
+    log = results_io.RunLog(out, resume=args.resume,
+                            key=lambda r: (r["formulation"], r["loss"], r["size"], r["seed"]))
+    done = log.done
+    wall = results_io.ResumedClock(out, resume=args.resume)
     # Seed by seed, so that an interrupted run has whole seeds to summarise.
     jobs = [(f, loss, size, seed) for seed in range(n_seeds) for size in sizes
             for f in formulations for loss in ADVERSARIAL_WEIGHTS
             if (f, loss, size, seed) not in done]
     n_jobs = n_seeds * len(sizes) * len(formulations) * len(ADVERSARIAL_WEIGHTS)
-    workers = min(args.workers or (1 if args.quick else min(3, os.cpu_count() or 1)), n_jobs)
+    workers = results_io.worker_count(args, n_jobs)
     threads = 1 if workers > 1 else max(1, torch.get_num_threads())
     rows = list(done.values())
-    started = time.perf_counter()
 
     def finished(row):
         rows.append(row)
-        with open(log, "a") as fh:
-            fh.write(json.dumps(row) + "\n")
-        meta.write_text(json.dumps({"seconds": before + time.perf_counter() - started}))
+        log.append(row)
+        wall.save()
         print(f"{row['formulation']} {row['loss']:<3} {row['size']:>5} pairs seed {row['seed']}: "
               + ", ".join(f"{c} PSNR {row[c]['psnr']:.2f} SSIM {row[c]['ssim']:.3f}"
                           for c in CONDITIONS) + f" ({row['fit_seconds']:.0f} s)", flush=True)
@@ -304,7 +283,7 @@ def main(argv=None):
             futures = [pool.submit(run_job, *job, args.quick, out) for job in jobs]
             for future in as_completed(futures):
                 finished(future.result())
-    elapsed = before + time.perf_counter() - started
+    elapsed = wall.seconds
 
     rows = [r for r in rows if r["formulation"] in formulations and r["size"] in sizes
             and r["seed"] < n_seeds]
@@ -335,10 +314,8 @@ def main(argv=None):
             writer.writerow({**{k: r[k] for k in fields[:5]},
                              **{f"{c}_{m}": r[c][m] for c in CONDITIONS for m in ("psnr",
                                                                                    "ssim")}})
-    resumed = (f" With the runs resumed from runs.jsonl: {elapsed / 60:.0f} minutes "
-               "(`seconds`)." if done else "")
-    header = (results_io.run_line(result["wall_seconds"], result["machine"], args.quick)
-              + resumed + "\n\n"
+    header = (results_io.run_line(result["wall_seconds"], result["machine"], args.quick,
+                                  resumed_seconds=elapsed if done else None) + "\n\n"
               f"MNIST source: {mnist.source}. Test images: {len(X_test)} at the training "
               f"scales, the first {n_unseen} at the louder and quieter scales, each mixed with "
               f"another test image. Seeds: {n_seeds}. Mean ± std over seeds. Training scales "

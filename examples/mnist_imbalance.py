@@ -19,7 +19,6 @@ or to ``--out``; it never overwrites the committed results.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import sys
@@ -319,23 +318,14 @@ def is_full_run(args):
 
 def main(argv=None):
     clock = results_io.Clock()
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, short training")
-    parser.add_argument("--seeds", type=int, default=None,
-                        help=f"number of seeds (default {DEFAULT_SEEDS})")
+    parser = results_io.argument_parser(__doc__, "mnist_imbalance", default_seeds=DEFAULT_SEEDS,
+                                        quick_help="smoke run: 1 seed, short training")
     parser.add_argument("--counts", type=int, nargs="+", default=None,
                         help="minority counts to sweep (default 1 5 20 50)")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--variants-in-sweep", action="store_true",
                         help=f"run {', '.join(VARIANTS)} at every minority count, not only the "
                              "first")
-    parser.add_argument("--data-home", default=None, help="folder with the MNIST IDX files")
-    parser.add_argument("--out", default=None,
-                        help="output folder (default: the committed examples/results/"
-                             "mnist_imbalance for the full run on the MNIST IDX files, else "
-                             "the git-ignored examples/results/quick/ or local/mnist_imbalance)")
-    parser.add_argument("--resume", action="store_true",
-                        help="keep the runs already in OUT/runs.jsonl and do only the others")
     parser.add_argument("--summarize-only", action="store_true",
                         help="with --resume: write the results from OUT/runs.jsonl, running only "
                              "the seed-0 GAN that the sample grid and quality report need")
@@ -355,14 +345,9 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
 
     # Every run is appended to runs.jsonl as it finishes, so a long run can be resumed.
-    log = out / "runs.jsonl"
-    done = {}
-    if args.resume and log.exists():
-        for line in log.read_text().splitlines():
-            run = json.loads(line)
-            done[(run["method"], run["n_minority"], run["seed"])] = run
-    elif log.exists():
-        log.unlink()
+    log = results_io.RunLog(out, resume=args.resume,
+                            key=lambda run: (run["method"], run["n_minority"], run["seed"]))
+    done = log.done
 
     started = time.perf_counter()
     rows, samples, report = [], None, None
@@ -384,8 +369,7 @@ def main(argv=None):
                     continue
                 row, kept = run_one(method, seed, n_minority, data, args.quick, keep)
                 rows.append(row)
-                with open(log, "a") as f:
-                    f.write(json.dumps(row) + "\n")
+                log.append(row)
                 if kept is not None:
                     X, y, sampler = kept
                     samples = (X[y == MINORITY], sampler.sample(40, y=MINORITY, random_state=0))
@@ -436,9 +420,8 @@ def main(argv=None):
     if samples is not None:
         plot(summary, rows, samples, out, quick=args.quick)
     result["wall_seconds"] = clock.seconds
-    resumed = (f" With the runs resumed from runs.jsonl: {elapsed / 60:.0f} minutes "
-               "(`seconds`)." if done else "")
-    header = (results_io.run_line(result["wall_seconds"], machine, args.quick) + resumed
+    header = (results_io.run_line(result["wall_seconds"], machine, args.quick,
+                                  resumed_seconds=elapsed if done else None)
               + f"\n\nMNIST source: {mnist.source}. Test images: {len(data[3])}. "
               f"Seeds: {n_seeds}. Mean ± std over seeds.\n\n")
     (out / "results.json").write_text(json.dumps(result, indent=2))

@@ -6,15 +6,16 @@ subclass can override (as skorch's ``train_step``)."""
 from __future__ import annotations
 
 import torch
-from tqdm.auto import tqdm
 
 from ._random import child_seed
-from ._training import DIVERGED_HINT, check_loss_range, record_step
+from ._training import DIVERGED_HINT, run_steps
 from .augment import diff_augment, random_affine
 from .losses import LOSSES, mode_seeking
 
 __all__ = ["TrainingLoopMixin"]
 
+#: The losses the progress bar shows.
+_POSTFIX = {"d": "{d_loss:.3f}", "g": "{g_loss:.3f}"}
 
 
 class TrainingLoopMixin:
@@ -46,7 +47,13 @@ class TrainingLoopMixin:
         return reference, neighbour, lam
 
     def _train(self, device, callbacks):
-        """Alternate discriminator and generator steps, as in DCGAN's loop."""
+        """Alternate discriminator and generator steps, as in DCGAN's loop.
+
+        This method holds the GAN's part (the optimizers, the data on ``device``, the random
+        stream, and each step: a batch, :meth:`train_step`, the weight average);
+        :func:`~ganbalance._training.run_steps` does the rest (progress bar, ``history_``,
+        divergence checks, ``callbacks``).
+        """
         G, D = self._generator_raw, self.discriminator_
         opt_g = torch.optim.Adam(G.parameters(), lr=self.learning_rate_, betas=(0.5, 0.999))
         opt_d = torch.optim.Adam(D.parameters(), lr=self.learning_rate_, betas=(0.5, 0.999))
@@ -55,22 +62,19 @@ class TrainingLoopMixin:
             data = data.view(-1, *self.image_shape)
         data = data.to(device)
         gen = torch.Generator().manual_seed(child_seed(self._seed, 1))
-        n_steps = self.n_steps_
         G.train()
         D.train()
-        bar = tqdm(range(1, n_steps + 1), disable=not self.verbose, desc="GAN", leave=False)
-        for step in bar:
+
+        def step(i):
+            """Step ``i``: one batch, one training step, the weight average."""
             batch = self._draw_batch(data, gen, device)
             logs = self.train_step(G, D, opt_g, opt_d, batch, gen)
             if self.ema_decay is not None:
-                self._update_ema(step)
-            record_step(self.history_, logs, step, n_steps, DIVERGED_HINT)
-            check_loss_range(logs, step, n_steps, DIVERGED_HINT)
-            if self.verbose and (step % 25 == 0 or step == n_steps):
-                bar.set_postfix(d=f"{logs['d_loss']:.3f}", g=f"{logs['g_loss']:.3f}")
-            for cb in callbacks:
-                cb.on_step_end(self, step, logs)
-        bar.close()
+                self._update_ema(i)
+            return logs
+
+        run_steps(self, step, self.n_steps_, self.history_, hint=DIVERGED_HINT, desc="GAN",
+                  postfix=_POSTFIX, callbacks=callbacks, bounded=("d_loss", "g_loss"))
 
     def _draw_batch(self, data, gen, device):
         """One step's inputs: ``(labels, real, context, z)``. Classes are drawn equally often

@@ -25,7 +25,7 @@ from ._references import (
     take_rows,
 )
 from ._scaling import ImageScaler
-from ._training import DIVERGED_HINT, load_device, modules_as_state_dicts
+from ._training import DIVERGED_HINT, ModuleStateMixin, notify
 from ._validation import (
     check_float,
     check_image_shape,
@@ -61,7 +61,7 @@ IMAGE_LEARNING_RATE = 2e-4
 _DISCRIMINATORS = ("auto", "pair", "sample")
 
 
-class ConditionalGAN(SaveMixin, TrainingLoopMixin, BaseEstimator):
+class ConditionalGAN(SaveMixin, ModuleStateMixin, TrainingLoopMixin, BaseEstimator):
     """A conditional GAN for images or tabular rows, with few-shot safeguards.
 
     ``fit(X, y)`` trains one generator conditioned on the label; ``sample(n, y=c)`` draws new
@@ -203,6 +203,9 @@ class ConditionalGAN(SaveMixin, TrainingLoopMixin, BaseEstimator):
         "verbose": ["verbose"],
         "callbacks": [list, tuple, callable, Callback, None],
     }
+
+    #: The attributes that hold torch modules (see ModuleStateMixin).
+    _module_attributes = ("generator_", "discriminator_")
 
     def __init__(
         self,
@@ -381,16 +384,14 @@ class ConditionalGAN(SaveMixin, TrainingLoopMixin, BaseEstimator):
             work._generator_raw, work.discriminator_ = G.to(device), D.to(device)
             work.generator_ = (copy.deepcopy(work._generator_raw)
                                if self.ema_decay is not None else work._generator_raw)
-            for cb in callbacks:
-                cb.on_train_begin(work)
+            notify(callbacks, "on_train_begin", work)
             log_long_fit(type(self).__name__, work.n_steps_, self.verbose)
             work._train(device, callbacks)
         del work._generator_raw  # sampling uses generator_ (the average when ema_decay is set)
         work.generator_.eval()
         work.discriminator_.eval()
         work._check_outputs_vary()
-        for cb in callbacks:
-            cb.on_train_end(work)
+        notify(callbacks, "on_train_end", work)
         self.__dict__.update(work.__dict__)
         return self
 
@@ -539,14 +540,9 @@ class ConditionalGAN(SaveMixin, TrainingLoopMixin, BaseEstimator):
         return out
 
     # ------------------------------------------------------------------ pickling
-    def __getstate__(self):
-        return modules_as_state_dicts(self.__dict__.copy(), ("generator_", "discriminator_"))
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        if not isinstance(state.get("generator_"), dict):
-            return
-        self.device_ = device = load_device(self.device_, type(self).__name__)
+    def _load_modules(self, state, device):
+        """Rebuild ``generator_`` and ``discriminator_`` on ``device`` from the state dicts in
+        ``state``; called by ``__setstate__`` (see ``ModuleStateMixin``)."""
         if "generator_type_" not in state:  # pickled before the 'auto' options existed
             if self.image_shape is None:
                 raise ValueError(
@@ -555,8 +551,7 @@ class ConditionalGAN(SaveMixin, TrainingLoopMixin, BaseEstimator):
                 )
             self.generator_type_ = self.generator
             self._neighbours = None
-        with torch_rng_scope(0):
-            G, D = self._build(self._references.shape[1], len(self.class_counts_))
+        G, D = self._build(self._references.shape[1], len(self.class_counts_))
         G.load_state_dict(state["generator_"])
         D.load_state_dict(state["discriminator_"])
         self.generator_ = G.to(device).eval()

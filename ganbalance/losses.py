@@ -5,26 +5,49 @@ Each loss takes the discriminator's raw logits.
 
 from __future__ import annotations
 
+import inspect
+
 from torch.nn import functional as F
 
 __all__ = ["hinge", "non_saturating", "mode_seeking", "LOSSES"]
 
+# The Parameters and Returns sections of the losses' docstrings, by the player a loss trains.
+_PARAMETERS = {
+    "discriminator": """real_logits, fake_logits : torch.Tensor
+    The discriminator's raw outputs on real and on generated samples.""",
+    "generator": """fake_logits : torch.Tensor
+    The discriminator's raw outputs on generated samples.""",
+}
+_SECTIONS = """Parameters
+----------
+{parameters}
 
+Returns
+-------
+torch.Tensor
+    The loss, a scalar."""
+
+
+def _loss_doc(player):
+    """Decorator: put the Parameters and Returns sections of a ``player`` ('discriminator' or
+    'generator') loss in place of ``{sections}`` in its docstring."""
+
+    def document(loss):
+        sections = _SECTIONS.format(parameters=_PARAMETERS[player])
+        loss.__doc__ = inspect.cleandoc(loss.__doc__).format(sections=sections)
+        return loss
+
+    return document
+
+
+@_loss_doc("discriminator")
 def hinge_d(real_logits, fake_logits):
     """Hinge loss for the discriminator (Lim and Ye 2017; Miyato et al. 2018).
 
     ``mean(relu(1 - real_logits)) + mean(relu(1 + fake_logits))``: zero once real logits are
     above +1 and generated ones below -1.
 
-    Parameters
-    ----------
-    real_logits, fake_logits : torch.Tensor
-        The discriminator's raw outputs on real and on generated samples.
-
-    Returns
-    -------
-    torch.Tensor
-        The loss, a scalar.
+    {sections}
 
     Examples
     --------
@@ -36,18 +59,11 @@ def hinge_d(real_logits, fake_logits):
     return F.relu(1.0 - real_logits).mean() + F.relu(1.0 + fake_logits).mean()
 
 
+@_loss_doc("generator")
 def hinge_g(fake_logits):
     """Hinge loss for the generator: ``-mean(fake_logits)``.
 
-    Parameters
-    ----------
-    fake_logits : torch.Tensor
-        The discriminator's raw outputs on generated samples.
-
-    Returns
-    -------
-    torch.Tensor
-        The loss, a scalar.
+    {sections}
 
     Examples
     --------
@@ -59,21 +75,14 @@ def hinge_g(fake_logits):
     return -fake_logits.mean()
 
 
+@_loss_doc("discriminator")
 def non_saturating_d(real_logits, fake_logits):
     """The original GAN discriminator loss (binary cross-entropy on logits).
 
     ``mean(softplus(-real_logits)) + mean(softplus(fake_logits))``, which is
     ``-mean(log D(x)) - mean(log(1 - D(G(z))))`` with ``D`` the sigmoid of the logits.
 
-    Parameters
-    ----------
-    real_logits, fake_logits : torch.Tensor
-        The discriminator's raw outputs on real and on generated samples.
-
-    Returns
-    -------
-    torch.Tensor
-        The loss, a scalar.
+    {sections}
 
     Examples
     --------
@@ -87,20 +96,13 @@ def non_saturating_d(real_logits, fake_logits):
     return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
 
 
+@_loss_doc("generator")
 def non_saturating_g(fake_logits):
     """The non-saturating generator loss of Goodfellow et al. (2014).
 
     ``mean(softplus(-fake_logits))``, that is ``-mean(log D(G(z)))``.
 
-    Parameters
-    ----------
-    fake_logits : torch.Tensor
-        The discriminator's raw outputs on generated samples.
-
-    Returns
-    -------
-    torch.Tensor
-        The loss, a scalar.
+    {sections}
 
     Examples
     --------

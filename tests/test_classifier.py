@@ -10,16 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from torch import nn
 
 import ganbalance.classifier
+from ganbalance._classifier_loop import SEED_SPLIT, validation_split
+from ganbalance._random import child_seed
 from ganbalance.classifier import TorchClassifier
 from ganbalance.models import MLP, SmallCNN
 
@@ -271,50 +271,7 @@ def test_model_recorded_on_cuda_loads_on_cpu(blobs):
     assert np.array_equal(loaded.predict_proba(X), expected)
 
 
-# --------------------------------------------------------------------------- parameters
-
-
-def test_prefixed_params_get_set_clone():
-    clf = TorchClassifier(MLP, module__hidden=8, optimizer__weight_decay=1e-4)
-    params = clf.get_params()
-    assert params["module__hidden"] == 8 and params["optimizer__weight_decay"] == 1e-4
-    clf.set_params(module__hidden=32, criterion__label_smoothing=0.1, lr=0.01)
-    cloned = clone(clf)
-    assert cloned.get_params()["module__hidden"] == 32
-    assert cloned.get_params()["criterion__label_smoothing"] == 0.1
-    assert cloned.lr == 0.01
-    assert "module__hidden=32" in repr(cloned)
-    with pytest.raises(ValueError, match="Invalid parameter"):
-        clf.set_params(hiden=3)
-
-
-def test_prefixed_params_reach_components(blobs):
-    X, y = blobs
-    clf = fast(max_epochs=1, module__hidden=(5, 3), optimizer=torch.optim.SGD,
-               optimizer__momentum=0.9, criterion__label_smoothing=0.2).fit(X, y)
-    assert clf.module_.hidden == (5, 3)
-    assert clf.optimizer_.param_groups[0]["momentum"] == 0.9
-    assert clf.criterion_.label_smoothing == 0.2
-    clf = fast(max_epochs=1, optimizer__lr=0.2).fit(X, y)  # as in skorch: overrides lr
-    assert clf.optimizer_.param_groups[0]["lr"] == 0.2
-
-
-def test_grid_search_over_prefixed_params(blobs):
-    X, y = blobs
-    grid = GridSearchCV(
-        fast(max_epochs=2),
-        {"module__hidden": [4, 8], "optimizer__weight_decay": [0.0, 1e-3]},
-        cv=2,
-    ).fit(X, y)
-    assert set(grid.best_params_) == {"module__hidden", "optimizer__weight_decay"}
-    assert grid.best_estimator_.module_.hidden == (grid.best_params_["module__hidden"],)
-    assert len(grid.cv_results_["params"]) == 4
-
-
-def test_unknown_kwarg_is_refused_at_fit(blobs):
-    clf = TorchClassifier(MLP, hidden=8, device="cpu")  # stored: __init__ only stores
-    with pytest.raises(TypeError, match="hidden.*module__"):
-        clf.fit(*blobs)
+# --------------------------------------------------------------------------- modules
 
 
 def test_module_instance_is_copied_not_mutated(blobs):
@@ -415,8 +372,7 @@ def test_validation_history_and_early_stopping():
     assert losses[clf.best_epoch_ - 1] == min(losses)
     # The best epoch's weights were restored.
     X_t = torch.as_tensor(X, dtype=torch.float32)
-    _, valid_idx = ganbalance.classifier._split(
-        y.astype(np.int64), 0.3, ganbalance.classifier.child_seed(clf.seed_, 1))
+    _, valid_idx = validation_split(y.astype(np.int64), 0.3, child_seed(clf.seed_, SEED_SPLIT))
     loss, _ = clf._evaluate(X_t[valid_idx], torch.as_tensor(y[valid_idx]), 64)
     assert loss == pytest.approx(min(losses), rel=1e-6)
 
@@ -475,60 +431,7 @@ def test_partial_fit_with_unseen_class_in_first_batch(blobs):
     assert clf.predict_proba(X).shape == (120, 3)
 
 
-# --------------------------------------------------------------------------- bad input
-
-
-@pytest.mark.parametrize(
-    ("params", "error", "match"),
-    [
-        ({"lr": 0}, ValueError, "lr"),
-        ({"lr": "fast"}, TypeError, "lr"),
-        ({"lr": float("nan")}, ValueError, "lr"),
-        ({"optimizer__lr": -1.0}, ValueError, "optimizer__lr"),
-        ({"max_epochs": 0}, ValueError, "max_epochs"),
-        ({"max_epochs": 2.5}, TypeError, "max_epochs"),
-        ({"batch_size": 0}, ValueError, "batch_size"),
-        ({"batch_size": None}, TypeError, "batch_size"),
-        ({"patience": 0}, ValueError, "patience"),
-        ({"verbose": -1}, ValueError, "verbose"),
-        ({"device": "gpu"}, ValueError, "device"),
-        ({"device": 0}, TypeError, "device"),
-        ({"image_shape": (1, 2)}, ValueError, "image_shape"),
-        ({"image_shape": (1, 2, 2)}, ValueError, "image_shape"),  # X gets 8 features below
-        ({"image_shape": "1x2x2"}, TypeError, "image_shape"),
-        ({"class_weight": "auto"}, ValueError, "class_weight"),
-        ({"validation_fraction": 1.0}, ValueError, "validation_fraction"),
-        ({"validation_fraction": 0}, ValueError, "validation_fraction"),
-        ({"early_stopping": "yes"}, TypeError, "early_stopping"),
-        ({"early_stopping": True}, ValueError, "validation_fraction"),
-        ({"module": 3}, TypeError, "module"),
-        ({"criterion": "ce"}, TypeError, "criterion"),
-        ({"optimizer": "adam"}, TypeError, "optimizer"),
-        ({"random_state": "seed"}, TypeError, "random_state"),
-        ({"random_state": -1}, ValueError, "random_state"),
-        ({"optimizer__params": []}, ValueError, "optimizer__params"),
-    ],
-)
-def test_bad_parameters(blobs, params, error, match):
-    X, y = blobs
-    if params.get("image_shape") == (1, 2, 2):
-        X = np.hstack([X, X])  # 8 features, but the shape has 4 values
-    clf = fast(**params)
-    with pytest.raises(error, match=match):
-        clf.fit(X, y)
-    assert not hasattr(clf, "module_")  # refused before any training
-
-
-def test_bad_optimizer_instance(blobs):
-    optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
-    with pytest.raises(TypeError, match="optimizer"):
-        fast(optimizer=optimizer).fit(*blobs)
-
-
-@NO_CUDA
-def test_cuda_device_without_cuda(blobs):
-    with pytest.raises(ValueError, match="CUDA is not available"):
-        fast(device="cuda").fit(*blobs)
+# --------------------------------------------------------------------------- bad data
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from sklearn.utils._param_validation import InvalidParameterError
 
 from ganbalance.datasets import MIXTURE_FORMULATIONS, make_reference_mixtures
 from ganbalance.denoise import ReferenceDenoiser, psnr, ssim
@@ -157,11 +158,36 @@ def test_score_is_mean_psnr_of_predictions(images):
     ({"image_shape": (1, 10, 10)}, ValueError, "image_shape"),
     ({"batch_size": 0}, ValueError, "batch_size"),
     ({"n_steps": 10**9}, ValueError, "n_steps"),
+    ({"n_blocks": -1}, ValueError, "n_blocks"),
+    ({"verbose": -1}, ValueError, "verbose"),
+    ({"random_state": "seed"}, ValueError, "random_state"),
+    ({"learning_rate": float("inf")}, ValueError, "learning_rate"),
+    ({"adversarial_weight": float("inf")}, ValueError, "adversarial_weight"),
+    ({"adversarial_weight": float("nan")}, ValueError, "adversarial_weight"),
+    ({"image_shape": (1, 0, 12)}, ValueError, "image_shape"),
+    ({"device": 3}, TypeError, "device"),
 ])
 def test_bad_parameters_fail_before_training(images, kw, error, match):
     mix, ref, target = make_reference_mixtures(images, random_state=0)
     with pytest.raises(error, match=match):
         small(**kw).fit(mix, ref, target)
+
+
+def test_parameter_table_covers_every_parameter():
+    """scikit-learn's _parameter_constraints validates every parameter, with its messages."""
+    den = small()
+    assert set(ReferenceDenoiser._parameter_constraints) == set(den.get_params())
+    with pytest.raises(InvalidParameterError, match="'width' parameter of ReferenceDenoiser"):
+        den.set_params(width=0)._check_params()
+
+
+def test_public_names_stay_those_of_the_module():
+    """The package keeps the names of the one module it was: save files and pickles record
+    ganbalance.denoise.ReferenceDenoiser."""
+    assert ReferenceDenoiser.__module__ == psnr.__module__ == ssim.__module__ \
+        == "ganbalance.denoise"
+    data = pickle.dumps(small())
+    assert b"ganbalance.denoise" in data and b"_estimator" not in data
 
 
 def test_bad_inputs(images):
@@ -283,4 +309,5 @@ def test_failed_refit_keeps_the_fitted_filter(images):
 def test_verbose_accepts_a_bool(images, capsys):
     mix, ref, target = make_reference_mixtures(images, random_state=0)
     small(verbose=True).fit(mix, ref, target)
-    assert capsys.readouterr().err != ""
+    err = capsys.readouterr().err
+    assert "denoiser" in err and "l1=" in err  # the losses, shown at the last step

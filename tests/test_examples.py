@@ -100,6 +100,19 @@ def fresh(folder):
     return folder
 
 
+def run_quick_example(name, *args, monkeypatch, needs=("matplotlib", "pandas")):
+    """Run an example's --quick mode on real MNIST into its emptied quick folder.
+
+    Returns the script's result and that folder.
+    """
+    for module in needs:
+        pytest.importorskip(module)
+    folder = fresh(QUICK / name)
+    result = run_example(f"{name}.py", "--quick", *args, "--data-home", str(MNIST),
+                         monkeypatch=monkeypatch)
+    return result, folder
+
+
 def assert_quick_header(path):
     """A quick run's Markdown says so first, and records its wall time and machine."""
     first = path.read_text().splitlines()[0]
@@ -138,6 +151,41 @@ def test_output_path_keeps_committed_results_for_the_full_run(tmp_path):
         tmp_path / "results" / "quick" / "fit_time.json")
 
 
+def test_run_log_and_resumed_clock_keep_runs_for_resume(tmp_path):
+    results_io = _results_io()
+    log = results_io.RunLog(tmp_path, resume=False, key=lambda run: run["seed"])
+    assert log.done == {}
+    clock = results_io.ResumedClock(tmp_path, resume=False)
+    for seed in (0, 1):
+        log.append({"seed": seed, "score": 0.5 + seed})
+        clock.save()
+    saved = json.loads((tmp_path / "wall_seconds.json").read_text())["seconds"]
+    resumed = results_io.RunLog(tmp_path, resume=True, key=lambda run: run["seed"])
+    assert resumed.done == {0: {"seed": 0, "score": 0.5}, 1: {"seed": 1, "score": 1.5}}
+    assert results_io.ResumedClock(tmp_path, resume=True).seconds >= saved > 0
+    assert results_io.ResumedClock(tmp_path, resume=False).seconds < saved + 1
+    # Without --resume the log starts afresh.
+    assert results_io.RunLog(tmp_path, resume=False, key=len).done == {}
+    assert not (tmp_path / "runs.jsonl").exists()
+    line = results_io.run_line(90.0, "a machine", False, resumed_seconds=600.0)
+    assert line.endswith("With the runs resumed from runs.jsonl: 10 minutes (`seconds`).")
+
+
+def test_argument_parser_shared_options():
+    results_io = _results_io()
+    parser = results_io.argument_parser("Demo.\n\nMore.", "demo", quick_help="short",
+                                        default_seeds=3, workers=True)
+    args = parser.parse_args(["--quick", "--out", "x", "--resume"])
+    assert (args.quick, args.seeds, args.out, args.resume, args.data_home) == (
+        True, None, "x", True, None)
+    assert parser.description == "Demo."
+    assert results_io.worker_count(args, 5) == 1  # --quick: one process
+    args = parser.parse_args(["--workers", "4"])
+    assert results_io.worker_count(args, 5) == 4 and results_io.worker_count(args, 2) == 2
+    assert not hasattr(results_io.argument_parser("D.", "d", quick_help="q", default_seeds=1)
+                       .parse_args([]), "workers")
+
+
 def test_git_ignores_the_quick_and_local_folders():
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
@@ -157,11 +205,7 @@ def test_git_ignores_the_quick_and_local_folders():
 
 @needs_mnist
 def test_mnist_imbalance_quick(committed, monkeypatch):
-    pytest.importorskip("matplotlib")
-    pytest.importorskip("pandas")
-    tmp_path = fresh(QUICK / "mnist_imbalance")
-    result = run_example("mnist_imbalance.py", "--quick", "--data-home", str(MNIST),
-                         monkeypatch=monkeypatch)
+    result, tmp_path = run_quick_example("mnist_imbalance", monkeypatch=monkeypatch)
     assert result["mnist_source"] == "idx"
     labels = {e["method"]: e for e in result["summary"]}
     assert set(labels) == {"none", "random", "smote", "affine", "gan", "gan_quantized",
@@ -219,11 +263,7 @@ def test_deepsmote_benchmark_epoch_budget(committed, monkeypatch):
 
 @needs_mnist
 def test_mnist_augment_quick(committed, monkeypatch):
-    pytest.importorskip("matplotlib")
-    pytest.importorskip("pandas")
-    tmp_path = fresh(QUICK / "mnist_augment")
-    result = run_example("mnist_augment.py", "--quick", "--data-home", str(MNIST),
-                         monkeypatch=monkeypatch)
+    result, tmp_path = run_quick_example("mnist_augment", monkeypatch=monkeypatch)
     assert result["mnist_source"] == "idx"
     assert result["n_test_images"] == 2000
     variants = {(e["size"], e["variant"]) for e in result["summary"]}
@@ -251,10 +291,8 @@ def test_mnist_augment_quick(committed, monkeypatch):
 
 @needs_mnist
 def test_mnist_denoise_quick(committed, monkeypatch):
-    pytest.importorskip("matplotlib")
-    tmp_path = fresh(QUICK / "mnist_denoise")
-    result = run_example("mnist_denoise.py", "--quick", "--data-home", str(MNIST),
-                         monkeypatch=monkeypatch)
+    result, tmp_path = run_quick_example("mnist_denoise", monkeypatch=monkeypatch,
+                                         needs=("matplotlib",))
     assert result["mnist_source"] == "idx"
     assert {(e["formulation"], e["loss"], e["size"]) for e in result["summary"]} == {
         ("v1", "gan", 1000), ("v1", "l1", 1000)}
@@ -274,12 +312,9 @@ def test_mnist_denoise_quick(committed, monkeypatch):
 
 @needs_mnist
 def test_mnist_vanilla_gan_quick(committed, monkeypatch):
-    pytest.importorskip("matplotlib")
-    pytest.importorskip("PIL")
-    tmp_path = fresh(QUICK / "mnist_vanilla_gan")
     # --quick with fewer steps still: the smallest run that draws every figure.
-    result = run_example("mnist_vanilla_gan.py", "--quick", "--steps", "20", "--every", "10",
-                         "--data-home", str(MNIST), monkeypatch=monkeypatch)
+    result, tmp_path = run_quick_example("mnist_vanilla_gan", "--steps", "20", "--every", "10",
+                                         monkeypatch=monkeypatch, needs=("matplotlib", "PIL"))
     assert result["snapshot_steps"] == [0, 10, 20]
     for name in ("grid_steps.png", "progress.gif", "losses.png", "discriminator.png",
                  "results.json", "results.md"):

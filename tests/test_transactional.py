@@ -16,8 +16,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+import ganbalance._training
 import ganbalance.affine_sampler
-import ganbalance.denoise
 from ganbalance import AffineOverSampler, ReferenceDenoiser, TorchClassifier
 from ganbalance.datasets import make_reference_mixtures
 from ganbalance.exceptions import TrainingDivergedError
@@ -207,14 +207,14 @@ def test_interrupted_denoiser_keeps_the_previous_fit(mixtures, monkeypatch, erro
     before = {k: copy.deepcopy(v) for k, v in vars(est).items()
               if k not in ("filter_", "discriminator_")}
     filter_, weights = est.filter_, copy.deepcopy(est.filter_.state_dict())
-    real_record = ganbalance.denoise.record_step
+    real_record = ganbalance._training.record_step
 
     def record(history, logs, step, *args):
         if step == 3:
             raise error("stop")
         real_record(history, logs, step, *args)
 
-    monkeypatch.setattr(ganbalance.denoise, "record_step", record)
+    monkeypatch.setattr(ganbalance._training, "record_step", record)
     with pytest.raises(error):
         est.fit(mix[:, :6, :6], ref[:, :6, :6], target[:, :6, :6])  # another image shape
     assert est.filter_ is filter_

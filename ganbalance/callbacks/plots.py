@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from .._optional import import_optional
 from .._validation import check_int
 from .base import _INSTALL_HINT, Callback, _check_path, logger
 
@@ -14,11 +15,8 @@ __all__ = ["DiscriminatorMonitor", "LossPlot"]
 
 
 def _import_figure():
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - matplotlib is installed with the test extra
-        raise ImportError(f"Plotting needs matplotlib. {_INSTALL_HINT}") from exc
-    return Figure
+    message = f"Plotting needs matplotlib. {_INSTALL_HINT}"
+    return import_optional("matplotlib.figure", message).Figure
 
 
 def _trailing_mean(values, window):
@@ -85,12 +83,31 @@ class _Recorder(Callback):
         fig.savefig(path, dpi=dpi)
         return path
 
-    def _new_axes(self, ax):
+    def plot(self, ax=None):
+        """Draw the recorded curves against the step, with dotted reference lines.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; ``None`` draws on a new figure.
+
+        Returns
+        -------
+        ax : matplotlib Axes
+        """
         if not getattr(self, "history_", None) or not self.history_["step"]:
             raise ValueError("Nothing recorded yet: fit the GAN with this callback first.")
         if ax is None:
             ax = _import_figure()(figsize=(6.4, 3.6)).add_subplot()
+        title = self._draw(ax)
+        ax.set_xlabel("step")
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=8)
         return ax
+
+    def _draw(self, ax):
+        """Draw the curves, their reference lines and the y-axis label; return the title."""
+        raise NotImplementedError
 
     def _curve(self, ax, values, label, color):
         """Draw ``values`` (raw and smoothed); return the (low, high) range worth showing."""
@@ -149,19 +166,7 @@ class LossPlot(_Recorder):
 
     _keys = ("d_loss", "g_loss")
 
-    def plot(self, ax=None):
-        """Draw the losses against the step.
-
-        Parameters
-        ----------
-        ax : matplotlib Axes, default=None
-            Where to draw; ``None`` draws on a new figure.
-
-        Returns
-        -------
-        ax : matplotlib Axes
-        """
-        ax = self._new_axes(ax)
+    def _draw(self, ax):
         d_low, d_high = self._curve(ax, self.history_["d_loss"], "discriminator loss", "tab:red")
         g_low, g_high = self._curve(ax, self.history_["g_loss"], "generator loss", "tab:blue")
         d_eq, g_eq = (2 * math.log(2), math.log(2)) if self.loss_ == "bce" else (2.0, 0.0)
@@ -169,11 +174,8 @@ class LossPlot(_Recorder):
         ax.set_ylim(bottom, top + 0.05 * (top - bottom))
         ax.axhline(d_eq, color="tab:red", linestyle=":", linewidth=1)
         ax.axhline(g_eq, color="tab:blue", linestyle=":", linewidth=1)
-        ax.set_xlabel("step")
         ax.set_ylabel(f"{self.loss_} loss")
-        ax.set_title("Losses (dotted: values at equilibrium)", fontsize=10)
-        ax.legend(fontsize=8)
-        return ax
+        return "Losses (dotted: values at equilibrium)"
 
 
 class DiscriminatorMonitor(_Recorder):
@@ -255,19 +257,7 @@ class DiscriminatorMonitor(_Recorder):
             logger.info("step %d: D(x) = %.3f, D(G(z)) = %.3f (mean logits; sigmoid %.3f, %.3f)",
                         step, logs["d_real"], logs["d_fake"], p_real, p_fake)
 
-    def plot(self, ax=None):
-        """Draw ``D(x)`` and ``D(G(z))`` against the step.
-
-        Parameters
-        ----------
-        ax : matplotlib Axes, default=None
-            Where to draw; ``None`` draws on a new figure.
-
-        Returns
-        -------
-        ax : matplotlib Axes
-        """
-        ax = self._new_axes(ax)
+    def _draw(self, ax):
         scale = self.scale
         if scale == "auto":
             scale = "probability" if self.loss_ == "bce" else "logit"
@@ -291,7 +281,4 @@ class DiscriminatorMonitor(_Recorder):
             ax.set_ylim(bottom - 0.05 * (top - bottom), top + 0.05 * (top - bottom))
             ax.set_ylabel("mean logit")
             title = "Discriminator output (dotted: 0, cannot tell)"
-        ax.set_xlabel("step")
-        ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=8)
-        return ax
+        return title

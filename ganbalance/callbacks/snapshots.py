@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from .._optional import import_optional
 from .._validation import check_float, check_image_shape, check_int
 from .base import _INSTALL_HINT, Callback, _check_path, logger
 
@@ -14,11 +15,8 @@ __all__ = ["SnapshotGrid", "image_grid"]
 
 
 def _import_pil():
-    try:
-        from PIL import Image, ImageDraw
-    except ImportError as exc:  # pragma: no cover - Pillow is installed with the test extra
-        raise ImportError(f"Writing PNG and GIF images needs Pillow. {_INSTALL_HINT}") from exc
-    return Image, ImageDraw
+    message = f"Writing PNG and GIF images needs Pillow. {_INSTALL_HINT}"
+    return import_optional("PIL.Image", message), import_optional("PIL.ImageDraw", message)
 
 
 def image_grid(images, image_shape, nrow=None, *, padding=2, pad_value=0, value_range=None):

@@ -148,18 +148,22 @@ def _feature_space(data: _Data, classifier, feature_extractor, epochs, device, s
                 raise ValueError(f"feature_extractor returned non-finite values for {name}.")
             out.append(F)
         return out[0], out[1], classifier, "features from feature_extractor"
-    if classifier is None:
-        classifier = _default_classifier(data, epochs, device, seed)
-        name = "SmallCNN" if data.image_shape is not None else "MLP"
-        description = f"penultimate layer of a {name} trained on the real data"
-    else:
-        description = "penultimate layer of the given classifier"
+    classifier, description = _classifier_and_description(data, classifier, epochs, device, seed)
     X_synth = data.X_synth
     F_synth = _penultimate(classifier, X_synth) if len(X_synth) else None
     F_real = _penultimate(classifier, data.X_real)
     if F_synth is None:
         F_synth = np.zeros((0, F_real.shape[1]))
     return F_real, F_synth, classifier, description
+
+
+def _classifier_and_description(data: _Data, classifier, epochs, device, seed):
+    """The classifier, trained here when None, and a description of its penultimate layer."""
+    if classifier is None:
+        classifier = _default_classifier(data, epochs, device, seed)
+        name = "SmallCNN" if data.image_shape is not None else "MLP"
+        return classifier, f"penultimate layer of a {name} trained on the real data"
+    return classifier, "penultimate layer of the given classifier"
 
 
 def _default_classifier(data: _Data, epochs, device, seed):

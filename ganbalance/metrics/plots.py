@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from .._optional import import_optional
 from .report import _REPORT_COLUMNS
 
 __all__ = ["plot_quality_report"]
@@ -55,13 +56,8 @@ def plot_quality_report(report, ax=None):
         raise ValueError(
             f"report must be a DataFrame from quality_report; it lacks the columns {missing}."
         )
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "plot_quality_report needs matplotlib: pip install matplotlib (or "
-            "ganbalance[examples])."
-        ) from exc
+    plt = import_optional("matplotlib.pyplot", "plot_quality_report needs matplotlib: pip "
+                          "install matplotlib (or ganbalance[examples]).")
     if ax is None:
         fig, ax = plt.subplots(figsize=(max(6.5, 1.4 * len(report) + 4.0), 4.4))
     else:

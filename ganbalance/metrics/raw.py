@@ -189,8 +189,6 @@ def copy_rate(X_real, y_real, X_synth, y_synth, *, image_shape=None, copy_quanti
     return rate
 
 
-
-
 def variety(X_real, y_real, X_synth, y_synth, *, image_shape=None, max_samples=1000,
             random_state=0) -> dict:
     """Spread of each class's generated rows relative to the real spread.

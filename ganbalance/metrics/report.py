@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._optional import import_optional
 from .._validation import check_float, check_int
 from ._inputs import (
     _check_classifier,
@@ -12,7 +13,7 @@ from ._inputs import (
     _check_random_state,
     _Data,
 )
-from .feature_classifier import _default_classifier, _feature_space
+from .feature_classifier import _classifier_and_description, _feature_space
 from .features import _consistency, _density_coverage_stats, _frechet_stats
 from .raw import MIN_REFERENCE_ROWS, _collapse_reasons, _raw_stats
 
@@ -36,14 +37,8 @@ def quality_report(X_real, y_real, X_synth, y_synth, *, image_shape=None, classi
 
     Parameters
     ----------
-    X_real : array-like of shape (n_real, n_features)
-        Real rows, the data the generator was trained on.
-    y_real : array-like of shape (n_real,)
-        Their labels.
-    X_synth : array-like of shape (n_synth, n_features)
-        Generated rows.
-    y_synth : array-like of shape (n_synth,)
-        The class each row was generated for; labels must occur in ``y_real``.
+    X_real, y_real, X_synth, y_synth : array-like
+        Real and generated rows and their labels, as in :func:`class_consistency`.
     image_shape : tuple of int (C, H, W) or None, default=None
         Shape of one image when the rows are flattened images: SmallCNN features and pixel
         distances. None: tabular rows, MLP features and per-feature standardisation.
@@ -104,13 +99,8 @@ def quality_report(X_real, y_real, X_synth, y_synth, *, image_shape=None, classi
     >>> bool((report["consistency"] > 0.9).all())
     True
     """
-    try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "quality_report returns a pandas DataFrame and needs pandas: "
-            "pip install pandas (or ganbalance[examples])."
-        ) from exc
+    pd = import_optional("pandas", "quality_report returns a pandas DataFrame and needs "
+                                   "pandas: pip install pandas (or ganbalance[examples]).")
     data = _Data(X_real, y_real, X_synth, y_synth, image_shape)
     classifier = _check_classifier(classifier)
     feature_extractor = _check_feature_extractor(feature_extractor)
@@ -156,12 +146,7 @@ def quality_report(X_real, y_real, X_synth, y_synth, *, image_shape=None, classi
 def _report_features(data: _Data, classifier, feature_extractor, epochs, device, seed):
     """The classifier (trained here unless given), the real and synthetic features and a
     description of the feature space."""
-    if classifier is None:
-        classifier = _default_classifier(data, epochs, device, seed)
-        name = "SmallCNN" if data.image_shape is not None else "MLP"
-        description = f"penultimate layer of a {name} trained on the real data"
-    else:
-        description = "penultimate layer of the given classifier"
+    classifier, description = _classifier_and_description(data, classifier, epochs, device, seed)
     F_real, F_synth, _, fs_description = _feature_space(data, classifier, feature_extractor,
                                                         epochs, device, seed)
     if feature_extractor is not None:

@@ -1,8 +1,13 @@
-"""Time GANOverSampler's default fit_resample and its generation throughput.
+"""Time GANOverSampler's default fit_resample against the classifier it feeds, and generation.
 
 Images: digits 1/2/3 with 1/300/300 MNIST training images (seed 001), default settings on the
-CPU. Targets: fit_resample in at most 60 s on 2 CPU cores, and at least 20,000 generated 28x28
-images per second.
+CPU. For each repeat, in the same process: the default ``fit_resample``, then the seed's
+SmallCNN trained for 15 epochs on the balanced set (as ``examples/mnist_imbalance.py`` trains
+it), then generation. The headline is their ratio, fit_resample / SmallCNN training: absolute
+times move 2-3x between machines, a ratio measured in one run does not. Targets: a ratio of at
+most 2 (aiming for 1), and at least 20,000 generated 28x28 images per second. Before timing, one
+Adam optimiser is built: the first one in a process imports torch's compiler machinery (about
+1.3 s, once per process), which would otherwise be charged to whichever fit runs first.
 
 Tables: the default fit_resample on each of the 14 KEEL development sets of
 ``benchmarks/keel_tabular.py`` (needs the ``benchmarks`` extra), and on 2,000 and 200,000 rows
@@ -28,11 +33,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from ganbalance import GANOverSampler
+from ganbalance import GANOverSampler, TorchClassifier
 from ganbalance.datasets import load_mnist, make_imbalanced_digits
+from ganbalance.models import SmallCNN
 
-FIT_TARGET_S = 60.0
+FIT_RATIO_TARGET = 2.0
 THROUGHPUT_TARGET = 20_000
 TABLE_MEDIAN_TARGET_S = 2.0
 TABLE_MAX_TARGET_S = 10.0
@@ -48,6 +55,28 @@ _spec = importlib.util.spec_from_file_location(
     "_ganbalance_keel", Path(__file__).resolve().parent / "keel_tabular.py")
 keel = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(keel)
+
+
+def time_images(mnist, seed, device, quick, n_generate):
+    """``(fit_resample seconds, SmallCNN training seconds, generated images per second)`` on
+    protocol A for ``seed``, all in this process."""
+    X, y = make_imbalanced_digits(mnist.X_train / 255.0, mnist.y_train,
+                                  {1: 1, 2: 300, 3: 300}, random_state=seed)
+    X = X.astype(np.float32)
+    sampler = GANOverSampler(image_shape=(1, 28, 28), device=device, random_state=seed,
+                             **({"n_steps": 60} if quick else {}))
+    start = time.perf_counter()
+    X_res, y_res = sampler.fit_resample(X, y)
+    fit = time.perf_counter() - start
+    clf = TorchClassifier(SmallCNN, image_shape=(1, 28, 28), max_epochs=3 if quick else 15,
+                          batch_size=64, lr=1e-3, device=device, random_state=seed)
+    start = time.perf_counter()
+    clf.fit(X_res, y_res)
+    train = time.perf_counter() - start
+    sampler.sample(1000, y=1)  # warm-up
+    start = time.perf_counter()
+    sampler.sample(n_generate, y=1)
+    return fit, train, n_generate / (time.perf_counter() - start)
 
 
 def time_tables(quick):
@@ -84,6 +113,27 @@ def time_tables(quick):
             "targets": {"median_seconds_max": TABLE_MEDIAN_TARGET_S,
                         "max_seconds_max": TABLE_MAX_TARGET_S,
                         "rows_per_second_min": TABLE_ROWS_TARGET}}
+
+
+def images_markdown(result):
+    """The image table: the ratio first, then the absolute times it comes from."""
+    fit, clf = result["fit_seconds"], result["classifier_seconds"]
+    ratio, rate = result["fit_to_classifier"], result["images_per_second"]
+    what = ("A 60-step `GANOverSampler.fit_resample` (`--quick`, not the default)"
+            if result["quick"] else "Default `GANOverSampler.fit_resample`")
+    epochs = 3 if result["quick"] else 15
+    return (results_io.run_line(result["wall_seconds"], result["machine"], result["quick"])
+            + "\n\n"
+            f"{what} on digits 1/2/3 with 1/300/300 MNIST images, then the seed's SmallCNN "
+            f"trained for {epochs} epochs on the balanced set, in the same process, "
+            f"{result['device']}, {len(fit['runs'])} run(s):\n\n"
+            "| | measured | target |\n|---|---|---|\n"
+            f"| fit_resample / SmallCNN training | {ratio['mean']:.2f} ± {ratio['std']:.2f} | "
+            f"<= {FIT_RATIO_TARGET:.0f} |\n"
+            f"| fit_resample seconds | {fit['mean']:.2f} ± {fit['std']:.2f} | |\n"
+            f"| SmallCNN training seconds | {clf['mean']:.2f} ± {clf['std']:.2f} | |\n"
+            f"| generated 28x28 images per second | {rate['mean']:,.0f} ± {rate['std']:,.0f} | "
+            f">= {THROUGHPUT_TARGET:,} |\n")
 
 
 def tables_markdown(tables):
@@ -126,22 +176,17 @@ def main(argv=None):
         COMMITTED, full=repeats == DEFAULT_REPEATS and args.device == "cpu", quick=args.quick,
         source=mnist.source, out=args.out)
     print(why, flush=True)
-    fits, rates = [], []
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # the once-per-process import
+    fits, classifiers, rates = [], [], []
     for seed in range(repeats):
-        X, y = make_imbalanced_digits(mnist.X_train, mnist.y_train, {1: 1, 2: 300, 3: 300},
-                                      random_state=seed)
-        sampler = GANOverSampler(image_shape=(1, 28, 28), device=args.device, random_state=seed,
-                                 **({"n_steps": 60} if args.quick else {}))
-        start = time.perf_counter()
-        sampler.fit_resample(X, y)
-        fits.append(time.perf_counter() - start)
-        sampler.sample(1000, y=1)  # warm-up
-        start = time.perf_counter()
-        sampler.sample(n_generate, y=1)
-        rates.append(n_generate / (time.perf_counter() - start))
-        print(f"seed {seed}: fit_resample {fits[-1]:.1f} s, generation {rates[-1]:,.0f} images/s",
-              flush=True)
+        fit, clf, rate = time_images(mnist, seed, args.device, args.quick, n_generate)
+        fits.append(fit)
+        classifiers.append(clf)
+        rates.append(rate)
+        print(f"seed {seed}: fit_resample {fit:.2f} s, SmallCNN {clf:.2f} s, ratio "
+              f"{fit / clf:.2f}, generation {rate:,.0f} images/s", flush=True)
 
+    ratios = [f / c for f, c in zip(fits, classifiers, strict=True)]
     tables = time_tables(args.quick)
     result = {
         "protocol": "digits 1/2/3, 1/300/300 MNIST training images, default GANOverSampler",
@@ -152,29 +197,24 @@ def main(argv=None):
         "machine": results_io.machine(),
         "fit_seconds": {"mean": float(np.mean(fits)), "std": float(np.std(fits)),
                         "runs": fits},
+        "classifier_seconds": {"mean": float(np.mean(classifiers)),
+                               "std": float(np.std(classifiers)), "runs": classifiers},
+        "fit_to_classifier": {"mean": float(np.mean(ratios)), "std": float(np.std(ratios)),
+                              "runs": ratios},
         "images_per_second": {"mean": float(np.mean(rates)), "std": float(np.std(rates)),
                               "runs": rates},
-        "targets": {"fit_seconds_max": FIT_TARGET_S, "images_per_second_min": THROUGHPUT_TARGET},
+        "targets": {"fit_to_classifier_max": FIT_RATIO_TARGET,
+                    "images_per_second_min": THROUGHPUT_TARGET},
     }
-    result["fit_ok"] = result["fit_seconds"]["mean"] <= FIT_TARGET_S
+    result["fit_ok"] = result["fit_to_classifier"]["mean"] <= FIT_RATIO_TARGET
     result["throughput_ok"] = result["images_per_second"]["mean"] >= THROUGHPUT_TARGET
     result["wall_seconds"] = clock.seconds
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
-    fit, rate = result["fit_seconds"], result["images_per_second"]
-    what = ("A 60-step `GANOverSampler.fit_resample` (`--quick`, not the default 800 steps)"
-            if args.quick else "Default `GANOverSampler.fit_resample`")
-    out.with_suffix(".md").write_text(
-        results_io.run_line(result["wall_seconds"], result["machine"], args.quick) + "\n\n"
-        f"{what} on digits 1/2/3 with 1/300/300 MNIST images, {result['device']}, "
-        f"{len(fits)} run(s):\n\n"
-        f"| | measured | target |\n|---|---|---|\n"
-        f"| fit_resample seconds | {fit['mean']:.1f} ± {fit['std']:.1f} | <= {FIT_TARGET_S:.0f} |\n"
-        f"| generated 28x28 images per second | {rate['mean']:,.0f} ± {rate['std']:,.0f} | "
-        f">= {THROUGHPUT_TARGET:,} |\n" + tables_markdown(tables))
+    out.with_suffix(".md").write_text(images_markdown(result) + tables_markdown(tables))
     print(f"Wrote {out} and {out.with_suffix('.md').name}.")
-    print(f"fit_resample: {np.mean(fits):.1f} ± {np.std(fits):.1f} s "
-          f"(target <= {FIT_TARGET_S:.0f} s: {'ok' if result['fit_ok'] else 'MISSED'})")
+    print(f"fit_resample / SmallCNN training: {np.mean(ratios):.2f} ± {np.std(ratios):.2f} "
+          f"(target <= {FIT_RATIO_TARGET:.0f}: {'ok' if result['fit_ok'] else 'MISSED'})")
     print(f"generation: {np.mean(rates):,.0f} ± {np.std(rates):,.0f} images/s "
           f"(target >= {THROUGHPUT_TARGET:,}: {'ok' if result['throughput_ok'] else 'MISSED'})")
     return result

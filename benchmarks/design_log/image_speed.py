@@ -7,12 +7,19 @@ time and the classifier's training time *of the same run* (their ratio is the ta
 balanced accuracy. Resumable: rows already in the log are skipped.
 
     OMP_NUM_THREADS=1 python benchmarks/design_log/image_speed.py VARIANT [VARIANT ...] --seeds 12
+    python benchmarks/design_log/image_speed.py --summary   # writes logs/image_speed.md
+
+The runs were made with other jobs on the machine, so absolute times are inflated; the ratio
+compares a fit and a classifier training measured back to back in one process.
 """
 import argparse
+import collections
 import importlib.util
 import json
 import time
 from pathlib import Path
+
+import numpy as np
 
 import ganbalance.gan as gan_module
 from ganbalance import GANOverSampler, networks
@@ -79,11 +86,36 @@ def run(variant, seed, data):
             **ex.scores(y_test, clf.predict(X_test))}
 
 
+def summary():
+    """Paired differences against the old default over the seeds both ran, to logs/*.md."""
+    by = collections.defaultdict(dict)
+    for row in map(json.loads, LOG.read_text().splitlines()):
+        by[row["variant"]][row["seed"]] = row
+    base = by["default"]
+    lines = ["| variant | seeds | balanced accuracy | minus old default, points (± s.e.) | "
+             "fit / SmallCNN training |", "|---|---|---|---|---|"]
+    for name, rows in by.items():
+        seeds = sorted(set(rows) & set(base))
+        diff = 100 * np.array([rows[s]["balanced_accuracy"] - base[s]["balanced_accuracy"]
+                               for s in seeds])
+        se = diff.std(ddof=1) / np.sqrt(len(diff))
+        ratio = np.mean([r["fit_seconds"] / r["clf_seconds"] for r in rows.values()])
+        ba = np.mean([r["balanced_accuracy"] for r in rows.values()])
+        lines.append(f"| {name} | {len(rows)} | {ba:.4f} | {diff.mean():+.2f} ± {se:.2f} | "
+                     f"{ratio:.2f} |")
+    out = LOG.with_name("image_speed.md")
+    out.write_text("\n".join(lines) + "\n")
+    print(out.read_text())
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("variants", nargs="+")
+    parser.add_argument("variants", nargs="*")
     parser.add_argument("--seeds", type=int, default=12)
+    parser.add_argument("--summary", action="store_true")
     args = parser.parse_args()
+    if args.summary:
+        return summary()
     done = set()
     if LOG.exists():
         done = {(r["variant"], r["seed"]) for r in map(json.loads, LOG.read_text().splitlines())}

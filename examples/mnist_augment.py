@@ -27,7 +27,7 @@ every grid step, and a sample grid with the same latent codes before rounding.
 
 Run ``python examples/mnist_augment.py`` for 100 and 1,000 images per digit (3 seeds) and
 ``python examples/mnist_augment.py --sizes 100 1000 all --resume`` to add the full training
-set. The two together took 78 minutes on 2 CPU cores in the last full run (``seconds`` in
+set. The two together took 60 minutes on 2 CPU cores in the last full run (``seconds`` in
 ``examples/results/mnist_augment/results.json``, summed over the resumed runs).
 ``--quick`` is a smoke run of a minute or two. ``--resume`` continues an interrupted run from
 ``runs.jsonl``. Those two documented commands, on the MNIST IDX files, write the committed

@@ -3,6 +3,7 @@
 from ._version import __version__
 from .affine_sampler import AffineOverSampler
 from .classifier import TorchClassifier
+from .deformation_sampler import DeformationOverSampler
 from .denoise import ReferenceDenoiser
 from .exceptions import DataSourceWarning, GANCollapseWarning, TrainingDivergedError
 from .gan import ConditionalGAN
@@ -13,6 +14,7 @@ __all__ = [
     "AffineOverSampler",
     "ConditionalGAN",
     "DataSourceWarning",
+    "DeformationOverSampler",
     "GANCollapseWarning",
     "GANOverSampler",
     "ReferenceDenoiser",

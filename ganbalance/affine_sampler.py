@@ -13,7 +13,7 @@ from ._random import child_seed, draw_seed
 from ._scaling import ImageScaler
 from ._training import TransactionalSamplerMixin
 from ._validation import check_image_shape
-from .augment import random_affine
+from .augment import affine_matrices, elastic_flow, warp
 from .over_sampler import GANOverSampler
 from .persistence import SaveMixin
 
@@ -45,6 +45,16 @@ class AffineOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
 
     shear : float, default=10.0
         Shear angle drawn uniformly in ``[-shear, shear]`` degrees.
+
+    elastic_alpha : float, default=0.0
+        Add Simard et al.'s (2003) elastic distortion to every affine transform: a random
+        displacement field, uniform per pixel, smoothed by a Gaussian of std ``elastic_sigma``
+        pixels and scaled by ``elastic_alpha`` pixels (:func:`ganbalance.augment.elastic_flow`).
+        0 turns it off (the transforms, and their random draws, are then exactly the affine
+        ones). See the one-shot benchmark in the documentation for the values we measured.
+
+    elastic_sigma : float, default=4.0
+        Smoothness of the elastic distortion, in pixels.
 
     random_state : int, RandomState, Generator or None, default=None
         Seeds the transforms; the global random state is untouched.
@@ -83,30 +93,28 @@ class AffineOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
         "translate": [Interval(numbers.Real, 0, 1, closed="both")],
         "scale": [tuple, list],
         "shear": [Interval(numbers.Real, 0, 80, closed="both")],
+        "elastic_alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "elastic_sigma": [Interval(numbers.Real, 0, None, closed="neither")],
     }
 
     def __init__(self, *, sampling_strategy="auto", image_shape, degrees=15.0, translate=0.1,
-                 scale=(0.9, 1.1), shear=10.0, random_state=None):
+                 scale=(0.9, 1.1), shear=10.0, elastic_alpha=0.0, elastic_sigma=4.0,
+                 random_state=None):
         super().__init__(sampling_strategy=sampling_strategy)
         self.image_shape = image_shape
         self.degrees = degrees
         self.translate = translate
         self.scale = scale
         self.shear = shear
+        self.elastic_alpha = elastic_alpha
+        self.elastic_sigma = elastic_sigma
         self.random_state = random_state
 
     _check_X_y = GANOverSampler._check_X_y
 
     def _fit_resample(self, X, y):
         shape = check_image_shape(self.image_shape, X.shape[1])
-        if len(self.scale) != 2 or not all(
-            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in self.scale
-        ):
-            raise TypeError(f"scale must be two real numbers (low, high); got {self.scale!r}.")
-        low, high = self.scale
-        if not (np.isfinite(low) and np.isfinite(high) and 0 < low <= high):
-            raise ValueError(f"scale must be (low, high), finite, with 0 < low <= high; got "
-                             f"{self.scale}.")
+        self._check_scale()
         seed = draw_seed(self.random_state)
         scaler = ImageScaler().fit(X)
         X_parts, y_parts = [X], [y]
@@ -118,11 +126,31 @@ class AffineOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
             picks = own[np.resize(rng.permutation(len(own)), n_new)]
             images = torch.as_tensor(scaler.transform(X[picks])).view(-1, *shape)
             gen = torch.Generator().manual_seed(child_seed(seed, i, 1))
-            moved = random_affine(images, self.degrees, self.translate, tuple(self.scale),
-                                  self.shear, generator=gen)
+            moved = self._transform(images, gen)
             X_parts.append(scaler.inverse_transform(moved.reshape(n_new, -1).numpy(), X.dtype))
             y_parts.append(np.full(n_new, label, dtype=y.dtype))
         return np.concatenate(X_parts), np.concatenate(y_parts)
+
+    def _transform(self, images, generator):
+        """Random affine maps, plus the elastic displacement when it is on, in one resampling."""
+        theta = affine_matrices(len(images), self.degrees, self.translate, tuple(self.scale),
+                                self.shear, generator).to(images.dtype)
+        flow = None
+        if self.elastic_alpha > 0:
+            flow = elastic_flow(len(images), images.shape[2], images.shape[3],
+                                self.elastic_alpha, self.elastic_sigma, generator)
+            flow = flow.to(images.dtype)
+        return warp(images, theta, flow)
+
+    def _check_scale(self):
+        if len(self.scale) != 2 or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in self.scale
+        ):
+            raise TypeError(f"scale must be two real numbers (low, high); got {self.scale!r}.")
+        low, high = self.scale
+        if not (np.isfinite(low) and np.isfinite(high) and 0 < low <= high):
+            raise ValueError(f"scale must be (low, high), finite, with 0 < low <= high; got "
+                             f"{self.scale}.")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -23,7 +23,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["diff_augment", "random_affine", "random_translation", "random_cutout"]
+__all__ = ["diff_augment", "elastic_flow", "random_affine", "random_cutout", "random_elastic",
+           "random_translation"]
 
 BACKGROUND = -1.0
 
@@ -256,3 +257,115 @@ def random_affine(x, degrees=15.0, translate=0.1, scale=(0.9, 1.1), shear=10.0,
     """
     theta = affine_matrices(x.shape[0], degrees, translate, scale, shear, generator, x.device)
     return warp(x, theta.to(x.dtype))
+
+
+def gaussian_smooth(field, sigma):
+    """Blur each channel of ``field`` (``(N, C, H, W)``) with a Gaussian of std ``sigma`` pixels.
+
+    Separable, truncated at 3 sigma, with zeros outside the image (as Simard et al. did).
+    """
+    radius = max(1, math.ceil(3 * sigma))
+    t = torch.arange(-radius, radius + 1, device=field.device, dtype=field.dtype)
+    kernel = torch.exp(-0.5 * (t / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    c = field.shape[1]
+    field = F.conv2d(field, kernel.view(1, 1, -1, 1).expand(c, 1, -1, 1), padding=(radius, 0),
+                     groups=c)
+    return F.conv2d(field, kernel.view(1, 1, 1, -1).expand(c, 1, 1, -1), padding=(0, radius),
+                    groups=c)
+
+
+def elastic_flow(n, height, width, alpha=34.0, sigma=4.0, generator=None, device="cpu"):
+    """Simard et al.'s (2003) random elastic displacement fields, one per image.
+
+    Each pixel gets a displacement drawn uniformly in ``[-1, 1]`` along each axis; the field is
+    smoothed by a Gaussian of std ``sigma`` pixels and scaled by ``alpha`` pixels. A small
+    ``sigma`` gives a jittery field; a large one an almost uniform shift.
+
+    Parameters
+    ----------
+    n, height, width : int
+        Number of fields and their size in pixels.
+    alpha : float, default=34.0
+        Scale of the displacement, in pixels (before smoothing shrinks it).
+    sigma : float, default=4.0
+        Std of the smoothing Gaussian, in pixels.
+    generator : torch.Generator, default=None
+        Source of randomness (a CPU generator); None uses torch's global one.
+    device : str or torch.device, default="cpu"
+        Where the fields are returned.
+
+    Returns
+    -------
+    torch.Tensor of shape (N, 2, H, W)
+        Displacements (x then y) in the normalised coordinates of
+        :func:`torch.nn.functional.grid_sample` (2 units span the image), ready for
+        :func:`warp`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.augment import elastic_flow
+    >>> flow = elastic_flow(2, 28, 28, generator=torch.Generator().manual_seed(0))
+    >>> flow.shape, bool(flow.abs().max() < 1)
+    (torch.Size([2, 2, 28, 28]), True)
+    """
+    field = _rand((n, 2, height, width), generator, device) * 2 - 1
+    field = gaussian_smooth(field, sigma) * alpha
+    to_grid = torch.tensor([2.0 / width, 2.0 / height], device=device).view(1, 2, 1, 1)
+    return field * to_grid
+
+
+def random_elastic(x, alpha=34.0, sigma=4.0, generator=None):
+    """Distort each image by a random smooth displacement field (Simard et al. 2003).
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (N, C, H, W)
+        Images in ``[-1, 1]``, ``-1`` being the background.
+    alpha : float, default=34.0
+        Scale of the displacement, in pixels; see :func:`elastic_flow`.
+    sigma : float, default=4.0
+        Smoothness of the displacement, in pixels.
+    generator : torch.Generator, default=None
+        Source of randomness (a CPU generator); None uses torch's global one.
+
+    Returns
+    -------
+    torch.Tensor of shape (N, C, H, W)
+        The distorted images; what moves in from outside the image is background.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ganbalance.augment import random_elastic
+    >>> x = -torch.ones(3, 1, 28, 28)
+    >>> x[:, :, 8:20, 12:16] = 1  # a bar of ink
+    >>> out = random_elastic(x, generator=torch.Generator().manual_seed(0))
+    >>> out.shape, bool(out.min() >= -1 and out.max() <= 1), bool((out != x).any())
+    (torch.Size([3, 1, 28, 28]), True, True)
+    """
+    n, _, h, w = x.shape
+    flow = elastic_flow(n, h, w, alpha, sigma, generator, x.device).to(x.dtype)
+    identity = torch.eye(2, 3, device=x.device, dtype=x.dtype).expand(n, 2, 3)
+    return warp(x, identity, flow)
+
+
+def coarse_grid_map(height, width, coarse):
+    """The linear map from an affine matrix and a coarse displacement field to a sampling grid.
+
+    ``torch.cat([theta.reshape(N, 6), flow.reshape(N, -1)], 1) @ coarse_grid_map(h, w, coarse)``
+    is the ``(N, h * w * 2)`` grid of the affine map ``theta`` (``(N, 2, 3)``) plus the coarse
+    displacement ``flow`` (``(N, 2, *coarse)``, normalised coordinates), both upsampled
+    bilinearly from the ``coarse`` resolution: a smooth warp with few parameters.
+    """
+    n_coarse = coarse[0] * coarse[1]
+    basis = torch.eye(n_coarse).view(-1, 1, *coarse)
+    upsample = F.interpolate(basis, size=(height, width), mode="bilinear", align_corners=False)
+    upsample = upsample.view(n_coarse, height * width)
+    affine = affine_grid_basis(*coarse).view(6, n_coarse, 2)
+    affine = torch.einsum("aqj,qp->apj", affine, upsample)
+    flow = torch.zeros(2, n_coarse, height * width, 2)
+    flow[0, :, :, 0] = upsample
+    flow[1, :, :, 1] = upsample
+    return torch.cat([affine.reshape(6, -1), flow.view(2 * n_coarse, -1)])

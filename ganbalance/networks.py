@@ -26,7 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
-from .augment import affine_grid_basis, warp_grid
+from .augment import coarse_grid_map, warp_grid
 from .tabular_networks import decode_activation
 
 __all__ = [
@@ -197,16 +197,7 @@ class ImageReferenceGenerator(nn.Module):
         # upsampled bilinearly) is linear in the 6 affine and 2 * hc * wc flow values: one fixed
         # matrix maps them to the full-resolution grid, far faster on CPU than building and
         # interpolating it.
-        n_coarse = self.coarse[0] * self.coarse[1]
-        basis = torch.eye(n_coarse).view(-1, 1, *self.coarse)
-        upsample = F.interpolate(basis, size=(h, w), mode="bilinear", align_corners=False)
-        upsample = upsample.view(n_coarse, h * w)
-        affine = affine_grid_basis(*self.coarse).view(6, n_coarse, 2)
-        affine = torch.einsum("aqj,qp->apj", affine, upsample)
-        flow = torch.zeros(2, n_coarse, h * w, 2)
-        flow[0, :, :, 0] = upsample
-        flow[1, :, :, 1] = upsample
-        grid_map = torch.cat([affine.reshape(6, -1), flow.view(2 * n_coarse, -1)])
+        grid_map = coarse_grid_map(h, w, self.coarse)
         self.register_buffer("grid_map", grid_map, persistent=False)
 
     def forward(self, z, labels, reference):

@@ -267,7 +267,7 @@ def test_failed_affine_resample_keeps_the_previous_fit(digits, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ganbalance.affine_sampler, "random_affine", interrupted)
+    monkeypatch.setattr(ganbalance.affine_sampler, "warp", interrupted)
     with pytest.raises(KeyboardInterrupt):
         sampler.fit_resample(X[::2], y[::2])
     assert repr(vars(sampler)) == repr(before)

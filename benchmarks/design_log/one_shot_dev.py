@@ -1,0 +1,104 @@
+"""Design search for issue #19 (learned deformations), on development seeds only.
+
+The one-shot protocol of ``benchmarks/one_shot.py`` (each digit in turn with one training image,
+the others with 200; SmallCNN; all 10,000 test images), at development seeds 100 and up (the
+benchmark reports seeds 0, 1, 2). Each variant is one sampler setting; the summary gives every
+variant's balanced accuracy per digit and its paired difference to plain affine augmentation.
+Resumable: rows already in the log are skipped.
+
+    python benchmarks/design_log/one_shot_dev.py VARIANT [VARIANT ...] [--seeds 1]
+    python benchmarks/design_log/one_shot_dev.py --summary   # writes logs/one_shot_dev.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib.util
+import json
+from pathlib import Path
+
+from ganbalance import AffineOverSampler, DeformationOverSampler
+
+HERE = Path(__file__).resolve().parent
+LOGS = HERE / "logs" / "one_shot_dev"
+DEV_SEEDS = (100, 101, 102)
+_spec = importlib.util.spec_from_file_location("one_shot", HERE.parent / "one_shot.py")
+one_shot = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(one_shot)
+SHAPE = one_shot.SHAPE
+
+
+def _make(cls, kw, seed, quick):
+    return cls(image_shape=SHAPE, random_state=seed, **kw)
+
+
+def _affine(**kw):  # picklable, for the worker processes
+    return functools.partial(_make, AffineOverSampler, kw)
+
+
+def _deform(**kw):
+    return functools.partial(_make, DeformationOverSampler, kw)
+
+
+#: name -> sampler factory(seed, quick)
+VARIANTS = {
+    "affine": _affine(),
+    "elastic_a34_s4": _affine(elastic_alpha=34.0, elastic_sigma=4.0),
+    "elastic_a20_s4": _affine(elastic_alpha=20.0, elastic_sigma=4.0),
+    "elastic_a34_s6": _affine(elastic_alpha=34.0, elastic_sigma=6.0),
+    "deform": _deform(),
+    "deform_scale1.5": _deform(deformation_scale=1.5),
+    "deform_similar64": _deform(n_similar=64),
+    "deform_no_affine": _deform(augment=False),
+}
+
+
+def summary(rows):
+    variants = [v for v in VARIANTS if any(r["method"] == v for r in rows)]
+    s = one_shot.summarise(rows, variants, one_shot.DIGITS, baseline="affine")
+    lines = ["# One-shot development runs (issue #19)", "",
+             "Balanced accuracy in %, mean over the development seeds run; differences to "
+             "affine augmentation are paired by digit and seed draw.", "",
+             "| variant | seeds | " + " | ".join(map(str, one_shot.DIGITS))
+             + " | mean | minus affine (mean / worst) | rare recall | resample s |",
+             "|---" * (len(one_shot.DIGITS) + 7) + "|"]
+    for v, e in s.items():
+        n = min(p["n_seeds"] for p in e["per_digit"].values())
+        cells = [f"{100 * e['per_digit'][d]['balanced_accuracy']:.2f}"
+                 if d in e["per_digit"] else "" for d in one_shot.DIGITS]
+        diff = e.get("minus_baseline_points", {"mean": float("nan"), "worst": float("nan")})
+        lines.append(f"| {v} | {n} | " + " | ".join(cells) + f" | "
+                     f"{100 * e['balanced_accuracy']:.2f} | {diff['mean']:+.2f} / "
+                     f"{diff['worst']:+.2f} | {e['rare_recall']:.3f} | "
+                     f"{e['resample_seconds']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("variants", nargs="*", help=", ".join(VARIANTS))
+    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--data-home", default=None)
+    parser.add_argument("--summary", action="store_true")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.variants) - set(VARIANTS))
+    if unknown:
+        parser.error(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
+    args.quick = False
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = one_shot.results_io.RunLog(LOGS, resume=True,
+                                     key=lambda r: (r["method"], r["digit"], r["seed"]))
+    jobs = [(v, d, s) for s in DEV_SEEDS[:args.seeds] for v in args.variants
+            for d in one_shot.DIGITS if (v, d, s) not in log.done]
+    if jobs:
+        one_shot.run_jobs(jobs, args, log, args.workers, factories=VARIANTS)
+    if args.summary or jobs:
+        rows = [json.loads(line) for line in log.path.read_text().splitlines()]
+        (HERE / "logs" / "one_shot_dev.md").write_text(summary(rows))
+        print(summary(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -44,7 +44,12 @@ from imblearn.metrics import geometric_mean_score
 from imblearn.over_sampling import SMOTE, RandomOverSampler
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
-from ganbalance import AffineOverSampler, GANOverSampler, TorchClassifier
+from ganbalance import (
+    AffineOverSampler,
+    DeformationOverSampler,
+    GANOverSampler,
+    TorchClassifier,
+)
 from ganbalance.datasets import load_mnist, make_imbalanced_digits
 from ganbalance.models import SmallCNN
 
@@ -57,6 +62,10 @@ _spec = importlib.util.spec_from_file_location(
     "_ganbalance_results", Path(__file__).resolve().parent.parent / "examples" / "_results.py")
 results_io = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(results_io)
+_spec = importlib.util.spec_from_file_location(
+    "_ganbalance_one_shot", Path(__file__).resolve().parent / "one_shot.py")
+one_shot = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(one_shot)
 #: Published ACSA / GM / F1 (in %) of Dablain et al. 2022, Table 3 (MNIST): not reproduced here.
 PUBLISHED = {
     "imbalanced": {"SMOTE": (81.48, 83.99, 82.44), "BAGAN": (92.56, 96.11, 93.85),
@@ -70,8 +79,12 @@ METHODS = {
     "smote": ("SMOTE", lambda seed, quick: SMOTE(random_state=seed)),
     "affine": ("Affine augmentation", lambda seed, quick: AffineOverSampler(
         image_shape=(1, 28, 28), random_state=seed)),
+    "affine_elastic": ("Affine + elastic augmentation", lambda seed, quick: AffineOverSampler(
+        image_shape=(1, 28, 28), random_state=seed, **one_shot.ELASTIC)),
     "gan": ("GANOverSampler", lambda seed, quick: GANOverSampler(
         image_shape=(1, 28, 28), random_state=seed, **({"n_steps": 60} if quick else {}))),
+    "deformation": ("DeformationOverSampler", lambda seed, quick: DeformationOverSampler(
+        image_shape=(1, 28, 28), random_state=seed, **({"n_pairs": 128} if quick else {}))),
 }
 
 

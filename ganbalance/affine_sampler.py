@@ -9,10 +9,11 @@ import torch
 from imblearn.over_sampling.base import BaseOverSampler
 from sklearn.utils._param_validation import Interval
 
-from ._random import child_seed, draw_seed
+from ._random import draw_seed
 from ._scaling import ImageScaler
 from ._training import TransactionalSamplerMixin
 from ._validation import check_image_shape
+from ._warp_resample import warp_resample
 from .augment import affine_matrices, elastic_flow, warp
 from .over_sampler import GANOverSampler
 from .persistence import SaveMixin
@@ -115,21 +116,11 @@ class AffineOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
     def _fit_resample(self, X, y):
         shape = check_image_shape(self.image_shape, X.shape[1])
         self._check_scale()
-        seed = draw_seed(self.random_state)
         scaler = ImageScaler().fit(X)
-        X_parts, y_parts = [X], [y]
-        for i, (label, n_new) in enumerate(self.sampling_strategy_.items()):
-            if n_new == 0:
-                continue
-            rng = np.random.default_rng(child_seed(seed, i))
-            own = np.flatnonzero(y == label)
-            picks = own[np.resize(rng.permutation(len(own)), n_new)]
-            images = torch.as_tensor(scaler.transform(X[picks])).view(-1, *shape)
-            gen = torch.Generator().manual_seed(child_seed(seed, i, 1))
-            moved = self._transform(images, gen)
-            X_parts.append(scaler.inverse_transform(moved.reshape(n_new, -1).numpy(), X.dtype))
-            y_parts.append(np.full(n_new, label, dtype=y.dtype))
-        return np.concatenate(X_parts), np.concatenate(y_parts)
+        images = torch.as_tensor(scaler.transform(X)).view(-1, *shape)
+        return warp_resample(X, y, self.sampling_strategy_, images, scaler,
+                             draw_seed(self.random_state),
+                             lambda picks, generator: self._transform(images[picks], generator))
 
     def _transform(self, images, generator):
         """Random affine maps, plus the elastic displacement when it is on, in one resampling."""

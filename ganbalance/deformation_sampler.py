@@ -13,6 +13,7 @@ from ._random import child_seed, draw_seed
 from ._scaling import ImageScaler
 from ._training import TransactionalSamplerMixin
 from ._validation import check_image_shape
+from ._warp_resample import warp_resample
 from .augment import affine_matrices
 from .deformation import (
     coarse_size,
@@ -135,20 +136,15 @@ class DeformationOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampl
         images = torch.as_tensor(scaled).view(-1, *shape)
         fields = register(images[sources], images[targets], coarse)
         mapping = grid_map(shape[1], shape[2], coarse)
-        X_parts, y_parts = [X], [y]
-        for i, (label, n_new) in enumerate(self.sampling_strategy_.items()):
-            if n_new == 0:
-                continue
-            own = np.flatnonzero(y == label)
-            picks = own[np.resize(np.random.default_rng(child_seed(seed, i + 1)).permutation(
-                len(own)), n_new)]
-            gen = torch.Generator().manual_seed(child_seed(seed, i + 1, 1))
-            params = self._draw(scaled, sources, fields, picks, gen)
-            moved = deform(images[picks], params, mapping)
-            X_parts.append(scaler.inverse_transform(moved.reshape(n_new, -1).numpy(), X.dtype))
-            y_parts.append(np.full(n_new, label, dtype=y.dtype))
+
+        def transform(picks, generator):
+            return deform(images[picks], self._draw(scaled, sources, fields, picks, generator),
+                          mapping)
+
+        X_res, y_res = warp_resample(X, y, self.sampling_strategy_, images, scaler, seed,
+                                     transform, offset=1)
         self.deformation_fields_ = fields.numpy()
-        return np.concatenate(X_parts), np.concatenate(y_parts)
+        return X_res, y_res
 
     def _draw(self, scaled, sources, fields, picks, generator):
         """One warp per entry of ``picks`` (rows of ``scaled``)."""

@@ -363,3 +363,23 @@ def test_tiny_class_benchmark_quick(committed, monkeypatch):
     assert_quick_header(BENCH_QUICK / "tiny_class.md")
     assert_quick_json(BENCH_QUICK / "tiny_class.json")
     assert_committed_unchanged(committed)
+
+
+@needs_mnist
+def test_one_shot_benchmark_quick(committed, monkeypatch):
+    out = fresh(BENCH_QUICK / "one_shot")
+    result = run_script("benchmarks", "one_shot.py", "--quick", "--data-home", str(MNIST),
+                        monkeypatch=monkeypatch)
+    assert result["digits"] == [0, 1] and result["seeds"] == [0]
+    assert result["n_test_images"] == 1000
+    summary = result["summary"]
+    assert set(summary) == {"random", "affine", "affine_elastic", "gan", "deformation"}
+    for entry in summary.values():
+        assert set(entry["per_digit"]) == {0, 1}
+        assert 0 < entry["balanced_accuracy"] <= 1 and 0 <= entry["rare_recall"] <= 1
+    assert summary["affine_elastic"]["minus_baseline_points"] == {"mean": 0.0, "worst": 0.0}
+    for name in ("results.json", "results.md", "runs.jsonl", "samples.png"):
+        assert (out / name).stat().st_size > 0, name
+    assert_quick_header(out / "results.md")
+    assert_quick_json(out / "results.json")
+    assert_committed_unchanged(committed)

@@ -18,7 +18,12 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
+import torch
+import torch.nn.functional as F
+
 from ganbalance import AffineOverSampler, DeformationOverSampler
+from ganbalance.augment import affine_matrices
 
 HERE = Path(__file__).resolve().parent
 LOGS = HERE / "logs" / "one_shot_dev"
@@ -31,6 +36,78 @@ SHAPE = one_shot.SHAPE
 
 def _make(cls, kw, seed, quick):
     return cls(image_shape=SHAPE, random_state=seed, **kw)
+
+
+class EmpiricalDeformations(DeformationOverSampler):
+    """Draws registered warps themselves (a random pair, either direction), not a Gaussian."""
+
+    def _draw(self, scaled, sources, fields, picks, generator):
+        idx = torch.randint(len(fields), (len(picks),), generator=generator)
+        sign = torch.randint(2, (len(picks), 1), generator=generator) * 2 - 1
+        params = self.deformation_scale * sign * fields[idx]
+        if self.augment:
+            theta = affine_matrices(len(picks), generator=generator)
+            params[:, :6] += theta.reshape(-1, 6) - torch.eye(2, 3).reshape(1, 6)
+        return params
+
+
+def _ink(images):
+    return ((images + 1) / 2).sum(dim=(1, 2, 3)).clamp_min(1e-3)
+
+
+def stroke_width(images, t):
+    """Thicken (``t > 0``) or thin (``t < 0``) strokes: a blend with the 3x3 grey dilation or
+    erosion, by ``|t|`` (``images`` in ``[-1, 1]``, ``-1`` the background)."""
+    dilated = F.max_pool2d(images, 3, stride=1, padding=1)
+    eroded = -F.max_pool2d(-images, 3, stride=1, padding=1)
+    t = t.view(-1, 1, 1, 1)
+    return torch.where(t > 0, images + t * (dilated - images), images + t * (images - eroded))
+
+
+class ThicknessDeformations(DeformationOverSampler):
+    """Also varies stroke width, by the spread of ink mass within the large classes: the
+    pooled within-class std of log ink, measured on the training images."""
+
+    def _fit_resample(self, X, y):
+        from ganbalance._scaling import ImageScaler
+
+        scaled = torch.as_tensor(ImageScaler().fit(X).transform(X)).view(-1, *SHAPE)
+        logs = _ink(scaled).log().numpy()
+        var = [logs[y == c].var() for c in np.unique(y) if np.sum(y == c) >= 2]
+        self._log_ink_std = float(np.sqrt(np.mean(var)))
+        self._images = scaled
+        return super()._fit_resample(X, y)
+
+    def _draw(self, scaled, sources, fields, picks, generator):
+        params = super()._draw(scaled, sources, fields, picks, generator)
+        images = self._images[picks]
+        goal = _ink(images).log() + self._log_ink_std * torch.randn(len(picks),
+                                                                     generator=generator)
+        ink, up = _ink(images), _ink(F.max_pool2d(images, 3, stride=1, padding=1))
+        down = _ink(-F.max_pool2d(-images, 3, stride=1, padding=1))
+        goal = goal.exp()
+        t = torch.where(goal > ink, (goal - ink) / (up - ink).clamp_min(1e-3),
+                        -(ink - goal) / (ink - down).clamp_min(1e-3)).clamp(-1, 1)
+        self._thickness = t
+        return params
+
+
+class _ThickDeform(ThicknessDeformations):
+    """Applies the stroke width change before the warp (patching the module's deform)."""
+
+    def _fit_resample(self, X, y):
+        import ganbalance.deformation_sampler as ds
+
+        original = ds.deform
+
+        def deform(images, params, mapping, identity=None):
+            return original(stroke_width(images, self._thickness), params, mapping, identity)
+
+        ds.deform = deform
+        try:
+            return super()._fit_resample(X, y)
+        finally:
+            ds.deform = original
 
 
 def _affine(**kw):  # picklable, for the worker processes
@@ -51,6 +128,8 @@ VARIANTS = {
     "deform_scale1.5": _deform(deformation_scale=1.5),
     "deform_similar64": _deform(n_similar=64),
     "deform_no_affine": _deform(augment=False),
+    "deform_empirical": functools.partial(_make, EmpiricalDeformations, {}),
+    "deform_thickness": functools.partial(_make, _ThickDeform, {}),
 }
 
 

@@ -136,25 +136,36 @@ def _init_worker(data_home, quick, threads):
     _DATA.update(load_data(data_home, quick)[1])
 
 
+def _report(row):
+    print(f"{row['method']:<15} digit {row['digit']} seed {row['seed']}: balanced accuracy "
+          f"{row['balanced_accuracy']:.4f}, rare recall {row['rare_recall']:.3f} "
+          f"({row['resample_seconds']:.1f} s + {row['train_seconds']:.1f} s)", flush=True)
+
+
 def run_jobs(jobs, args, log, workers, factories=None):
-    """Run ``(method, digit, seed)`` jobs in ``workers`` processes, logging each row."""
+    """Run ``(method, digit, seed)`` jobs, in this process or in ``workers`` processes with
+    one torch thread each, logging each row as it ends."""
     factories = factories or {}
-    threads = 1 if workers > 1 else torch.get_num_threads()
     rows = []
+
+    def done(row):
+        log.append(row)
+        rows.append(row)
+        _report(row)
+
+    if workers == 1:
+        _DATA.update(load_data(args.data_home, args.quick)[1])
+        for m, d, s in jobs:
+            done(run_one(m, d, s, args.quick, factories.get(m)))
+        return rows
     with ProcessPoolExecutor(workers, initializer=_init_worker,
-                             initargs=(args.data_home, args.quick, threads)) as pool:
+                             initargs=(args.data_home, args.quick, 1)) as pool:
         pending = {pool.submit(run_one, m, d, s, args.quick, factories.get(m))
                    for m, d, s in jobs}
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                row = future.result()
-                log.append(row)
-                rows.append(row)
-                print(f"{row['method']:<15} digit {row['digit']} seed {row['seed']}: balanced "
-                      f"accuracy {row['balanced_accuracy']:.4f}, rare recall "
-                      f"{row['rare_recall']:.3f} ({row['resample_seconds']:.1f} s + "
-                      f"{row['train_seconds']:.1f} s)", flush=True)
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done(future.result())
     return rows
 
 

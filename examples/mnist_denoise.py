@@ -23,7 +23,7 @@ mean ± std over seeds. The mixture itself is scored as the do-nothing baseline.
 the training pairs (and, for 1,000 pairs, which images), and seeds the filter; the test
 mixtures are the same for every run.
 
-Run ``python examples/mnist_denoise.py`` for the grid (its last full run took 63 minutes on 2
+Run ``python examples/mnist_denoise.py`` for the grid (its last full run took 18 minutes on 2
 CPU cores with 2 worker processes: ``seconds`` in ``examples/results/mnist_denoise/results.json``)
 or ``--quick`` for a smoke run of a minute or two. ``--resume`` continues an interrupted run
 from ``runs.jsonl``. The full run on the MNIST IDX files writes the committed results,

@@ -16,6 +16,7 @@ import argparse
 import functools
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ LOGS = HERE / "logs" / "one_shot_dev"
 DEV_SEEDS = (100, 101, 102)
 _spec = importlib.util.spec_from_file_location("one_shot", HERE.parent / "one_shot.py")
 one_shot = importlib.util.module_from_spec(_spec)
+sys.modules["one_shot"] = one_shot  # its job function must pickle into the worker processes
 _spec.loader.exec_module(one_shot)
 SHAPE = one_shot.SHAPE
 
@@ -124,6 +126,7 @@ VARIANTS = {
     "elastic_a34_s4": _affine(elastic_alpha=34.0, elastic_sigma=4.0),
     "elastic_a20_s4": _affine(elastic_alpha=20.0, elastic_sigma=4.0),
     "elastic_a34_s6": _affine(elastic_alpha=34.0, elastic_sigma=6.0),
+    "elastic_a50_s4": _affine(elastic_alpha=50.0, elastic_sigma=4.0),
     "deform": _deform(),
     "deform_scale1.5": _deform(deformation_scale=1.5),
     "deform_similar64": _deform(n_similar=64),

@@ -120,6 +120,30 @@ def _deform(**kw):
     return functools.partial(_make, DeformationOverSampler, kw)
 
 
+class _ElasticDeform(DeformationOverSampler):
+    """Adds Simard's elastic field (alpha 34, sigma 4) to every learned warp."""
+
+    def _fit_resample(self, X, y):
+        import ganbalance.deformation_sampler as ds
+        from ganbalance.augment import elastic_flow, warp_grid
+
+        original = ds.deform
+        generator = torch.Generator().manual_seed(int(self.random_state) + 7)
+
+        def deform(images, params, mapping, identity=None):
+            n, _, h, w = images.shape
+            full = torch.cat([torch.eye(2, 3).reshape(1, 6) + params[:, :6], params[:, 6:]], 1)
+            grid = (full @ mapping).view(n, h, w, 2)
+            flow = elastic_flow(n, h, w, 34.0, 4.0, generator)
+            return warp_grid(images, grid + flow.permute(0, 2, 3, 1))
+
+        ds.deform = deform
+        try:
+            return super()._fit_resample(X, y)
+        finally:
+            ds.deform = original
+
+
 #: name -> sampler factory(seed, quick)
 VARIANTS = {
     "affine": _affine(),
@@ -132,6 +156,8 @@ VARIANTS = {
     "deform_similar64": _deform(n_similar=64),
     "deform_no_affine": _deform(augment=False),
     "deform_empirical": functools.partial(_make, EmpiricalDeformations, {}),
+    "deform_neighbours10": _deform(n_neighbours=10),
+    "deform_elastic": functools.partial(_make, _ElasticDeform, {}),
     "deform_thickness": functools.partial(_make, _ThickDeform, {}),
 }
 

@@ -170,8 +170,9 @@ def run_jobs(jobs, args, log, workers, factories=None):
 
 
 def summarise(rows, methods, digits, baseline=BASELINE):
-    """Per method: per-digit means over seeds, averages over digits, and the paired
-    per-digit difference to ``baseline`` in points of balanced accuracy."""
+    """Per method: per-digit means over seeds, averages over digits, and the difference to
+    ``baseline`` in points of balanced accuracy, paired by digit and seed (over the seeds both
+    ran), its mean over digits and its worst digit."""
     summary = {}
     for m in methods:
         per_digit = {}
@@ -189,10 +190,15 @@ def summarise(rows, methods, digits, baseline=BASELINE):
             entry[k] = float(np.mean([v[k] for v in per_digit.values()]))
         summary[m] = entry
     if baseline in summary:
-        base = summary[baseline]["per_digit"]
-        for entry in summary.values():
-            diffs = [100 * (v["balanced_accuracy"] - base[d]["balanced_accuracy"])
-                     for d, v in entry["per_digit"].items() if d in base]
+        base = {(r["digit"], r["seed"]): r["balanced_accuracy"] for r in rows
+                if r["method"] == baseline}
+        for m, entry in summary.items():
+            diffs = []  # per digit, the mean over the seeds both rows ran
+            for d in entry["per_digit"]:
+                paired = [100 * (r["balanced_accuracy"] - base[d, r["seed"]]) for r in rows
+                          if r["method"] == m and r["digit"] == d and (d, r["seed"]) in base]
+                if paired:
+                    diffs.append(float(np.mean(paired)))
             entry["minus_baseline_points"] = {"mean": float(np.mean(diffs)),
                                               "worst": float(np.min(diffs))}
     return summary

@@ -213,7 +213,7 @@ def write_markdown(result, path):
              "mean over seeds.", ""]
     header = "| method | " + " | ".join(f"{d}" for d in digits) + " | mean | minus "
     header += f"{METHODS[BASELINE][0].lower()} (mean / worst digit) | rare recall | resample s |"
-    lines += [header, "|---" * (len(digits) + 6) + "|"]
+    lines += [header, "|---" * (len(digits) + 5) + "|"]
     for e in s.values():
         cells = [f"{100 * e['per_digit'][d]['balanced_accuracy']:.2f}" for d in digits]
         diff = e.get("minus_baseline_points")

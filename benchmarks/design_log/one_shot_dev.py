@@ -170,7 +170,7 @@ def summary(rows):
              "affine augmentation are paired by digit and seed draw.", "",
              "| variant | seeds | " + " | ".join(map(str, one_shot.DIGITS))
              + " | mean | minus affine (mean / worst) | rare recall | resample s |",
-             "|---" * (len(one_shot.DIGITS) + 7) + "|"]
+             "|---" * (len(one_shot.DIGITS) + 6) + "|"]
     for v, e in s.items():
         n = min(p["n_seeds"] for p in e["per_digit"].values())
         cells = [f"{100 * e['per_digit'][d]['balanced_accuracy']:.2f}"

@@ -30,9 +30,10 @@ def test_deepsmote_table_matches_the_benchmark_results():
         summary = json.loads((ROOT / "benchmarks" / "results" / f"{name}.json").read_text())
         summary = summary["summary"]
         cells = [f"{summary[m]['balanced']['ACSA']['mean']:.2f}"
-                 for m in ("none", "random", "smote", "affine")]
-        gan = summary["gan"]["balanced"]["ACSA"]
-        cells.append(f"{gan['mean']:.2f} ± {gan['std']:.2f}")
+                 for m in ("none", "random", "smote", "affine", "affine_elastic")]
+        for m in ("gan", "deformation"):
+            acsa = summary[m]["balanced"]["ACSA"]
+            cells.append(f"{acsa['mean']:.2f} ± {acsa['std']:.2f}")
         expected[label] = cells
     for label, cells in expected.items():
         row = next(line for line in README.splitlines() if line.startswith(f"| {label}"))
@@ -110,3 +111,86 @@ def test_example_times_match_their_results():
                               "results.json").read_text())["seconds"]
         value = round(seconds) if phrase.endswith("training") else round(seconds / 60)
         assert phrase.format(value) in text, name
+
+
+def one_shot_summary():
+    result = json.loads((ROOT / "benchmarks" / "results" / "one_shot" / "results.json")
+                        .read_text())
+    return result["summary"]
+
+
+def test_one_shot_table_matches_the_benchmark_results():
+    summary = one_shot_summary()
+    section = README.split("## One training image of each digit in turn")[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines()
+            if line.startswith("| ") and "| sampler" not in line]
+    assert len(rows) == len(summary)
+    for row, entry in zip(rows, summary.values(), strict=True):
+        diff = entry["minus_baseline_points"]
+        assert [c.strip() for c in row.strip("|").split("|")] == [
+            entry["label"], f"{100 * entry['balanced_accuracy']:.2f}",
+            f"{diff['mean']:+.2f} / {diff['worst']:+.2f}", f"{entry['resample_seconds']:.1f}"]
+
+
+def test_one_shot_reading_matches_the_benchmark_results():
+    s = one_shot_summary()
+    page = " ".join((ROOT / "docs" / "benchmarks.md").read_text().split())
+    reading = page.split("## One image of each digit in turn")[1].split("## ")[0]
+    deform, gan = s["deformation"], s["gan"]
+    quotes = [
+        f"{100 * s['affine_elastic']['balanced_accuracy']:.2f} balanced accuracy",
+        f"{-s['affine']['minus_baseline_points']['mean']:.2f} points above plain affine",
+        f"{deform['minus_baseline_points']['mean']:+.2f} points on average, "
+        f"{deform['minus_baseline_points']['worst']:.2f} on its worst digit",
+        f"costs {deform['resample_seconds']:.1f} s",
+        f"{-gan['minus_baseline_points']['mean']:.2f} points under affine + elastic",
+        f"{100 * (s['affine']['balanced_accuracy'] - gan['balanced_accuracy']):.2f} under "
+        "plain affine"]
+    for quote in quotes:
+        assert quote in reading, quote
+    # "above it on every digit": each digit's mean over seeds.
+    per_digit = s["affine_elastic"]["per_digit"]
+    assert all(per_digit[d]["balanced_accuracy"] > v["balanced_accuracy"]
+               for d, v in s["affine"]["per_digit"].items())
+    runs = [json.loads(line) for line in (ROOT / "benchmarks" / "results" / "one_shot" /
+                                          "runs.jsonl").read_text().splitlines()]
+    elastic = {(r["digit"], r["seed"]): r["balanced_accuracy"] for r in runs
+               if r["method"] == "affine_elastic"}
+    pairs = [r["balanced_accuracy"] > elastic[r["digit"], r["seed"]] for r in runs
+             if r["method"] == "deformation"]
+    assert f"wins {sum(pairs)} of the {len(pairs)} digit-seed pairs" in reading
+
+
+def test_deepsmote_reading_matches_the_benchmark_results():
+    steps, epochs = (json.loads((ROOT / "benchmarks" / "results" / f"{name}.json").read_text())
+                     for name in ("deepsmote_mnist", "deepsmote_mnist_epochs"))
+    page = " ".join((ROOT / "docs" / "benchmarks.md").read_text().split())
+    reading = page.split("## DeepSMOTE's imbalanced MNIST")[1].split("## ")[0]
+
+    def acsa(result, method, test="balanced"):
+        return result["summary"][method][test]["ACSA"]
+
+    gains = [acsa(r, "gan", t)["mean"] - acsa(r, m, t)["mean"] for r in (steps, epochs)
+             for m in ("random", "smote") for t in ("balanced", "imbalanced")]
+    gan_s, gan_e = acsa(steps, "gan"), acsa(epochs, "gan")
+    quotes = [
+        f"took {steps['wall_seconds'] / 60:.1f} and {epochs['wall_seconds'] / 60:.1f} minutes",
+        f"by {min(gains):.1f} to {max(gains):.1f} points",
+        f"{gan_s['mean']:.2f} against {acsa(steps, 'affine')['mean']:.2f} balanced ACSA at "
+        f"equal steps, {gan_e['mean']:.2f} against {acsa(epochs, 'affine')['mean']:.2f}",
+        f"reaches {gan_e['mean']:.2f} ± {gan_e['std']:.2f}",
+        f"reaches {gan_s['mean']:.2f} ± {gan_s['std']:.2f}",
+        f"(+{acsa(epochs, 'affine')['mean'] - acsa(steps, 'affine')['mean']:.2f} and "
+        f"+{gan_e['mean'] - gan_s['mean']:.2f})",
+        f"{acsa(steps, 'affine_elastic')['mean']:.2f} and {acsa(steps, 'deformation')['mean']:.2f}"
+        f" balanced ACSA at equal steps, {acsa(epochs, 'affine_elastic')['mean']:.2f} and "
+        f"{acsa(epochs, 'deformation')['mean']:.2f} at 10 epochs"]
+    for quote in quotes:
+        assert quote in reading, quote
+    seeds = [r["balanced"]["ACSA"] for r in epochs["runs"] if r["method"] == "gan"]
+    assert min(seeds) > 97.5  # "every seed is above 97.5"
+    lift = max(acsa(r, m)["mean"] - acsa(r, "affine")["mean"] for r in (steps, epochs)
+               for m in ("affine_elastic", "deformation"))
+    assert f"at most {lift:.2f} points above plain affine" in reading
+    best = max(acsa(steps, m)["mean"] for m in steps["summary"])
+    assert f"the best row there is {best:.2f}" in reading

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ganbalance import AffineOverSampler, DeformationOverSampler
-from ganbalance.augment import affine_matrices
+from ganbalance import AffineOverSampler, DeformationOverSampler, GANOverSampler
+from ganbalance.augment import affine_matrices, elastic_flow, warp
 
 HERE = Path(__file__).resolve().parent
 LOGS = HERE / "logs" / "one_shot_dev"
@@ -144,6 +144,29 @@ class _ElasticDeform(DeformationOverSampler):
             ds.deform = original
 
 
+def affine_elastic(x, generator=None):
+    """``random_affine`` followed by Simard's elastic field (alpha 34, sigma 4), one warp."""
+    n, _, h, w = x.shape
+    theta = affine_matrices(n, generator=generator, device=x.device).to(x.dtype)
+    return warp(x, theta, elastic_flow(n, h, w, 34.0, 4.0, generator, x.device).to(x.dtype))
+
+
+class _ElasticGAN(GANOverSampler):
+    """The default GAN, its references and real images drawn with affine + elastic
+    augmentation instead of affine alone (patching the two modules that augment)."""
+
+    def _fit_resample(self, X, y):
+        import ganbalance._gan_loop as loop
+        import ganbalance.gan as gan
+
+        original = loop.random_affine
+        loop.random_affine = gan.random_affine = affine_elastic
+        try:
+            return super()._fit_resample(X, y)
+        finally:
+            loop.random_affine = gan.random_affine = original
+
+
 #: name -> sampler factory(seed, quick)
 VARIANTS = {
     "affine": _affine(),
@@ -159,6 +182,9 @@ VARIANTS = {
     "deform_neighbours10": _deform(n_neighbours=10),
     "deform_elastic": functools.partial(_make, _ElasticDeform, {}),
     "deform_thickness": functools.partial(_make, _ThickDeform, {}),
+    "gan": functools.partial(_make, GANOverSampler, {}),
+    "gan_elastic": functools.partial(_make, _ElasticGAN, {}),
+    "gan_elastic_400": functools.partial(_make, _ElasticGAN, {"n_steps": 400}),
 }
 
 

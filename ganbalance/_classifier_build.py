@@ -27,7 +27,8 @@ def build_module(module, kwargs: dict, n_features: int, n_classes: int, image_sh
     checked ``image_shape`` (when not None): the names of :data:`AUTO_MODULE_ARGS`.
 
     Raises a TypeError when ``module`` does not accept a ``module__*`` parameter, or does
-    not return an :class:`~torch.nn.Module`.
+    not return an :class:`~torch.nn.Module`. A factory whose signature cannot be inspected
+    gets only the ``module__*`` parameters.
     """
     if isinstance(module, nn.Module):
         return copy.deepcopy(module)
@@ -35,7 +36,7 @@ def build_module(module, kwargs: dict, n_features: int, n_classes: int, image_sh
     names, has_var_kw = _signature_names(module)
     auto = {"n_features": n_features, "n_classes": n_classes, "image_shape": image_shape}
     for name in AUTO_MODULE_ARGS:
-        if name in names and name not in kwargs and auto[name] is not None:
+        if names is not None and name in names and name not in kwargs and auto[name] is not None:
             kwargs[name] = auto[name]
     if names is not None and not has_var_kw:
         unknown = sorted(set(kwargs) - names)
@@ -44,7 +45,15 @@ def build_module(module, kwargs: dict, n_features: int, n_classes: int, image_sh
                 f"module {_name_of(module)} does not accept "
                 f"{', '.join('module__' + k for k in unknown)}."
             )
-    built = module(**kwargs)
+    try:
+        built = module(**kwargs)
+    except TypeError as exc:
+        if names is not None:  # the signature was checked: the error is the module's own
+            raise
+        given = ", ".join(f"{k}=" for k in sorted(kwargs)) or "no arguments"
+        raise TypeError(f"module {_name_of(module)} could not be called with {given}: its "
+                        "signature cannot be inspected, so only the module__* parameters are "
+                        f"passed, never {', '.join(AUTO_MODULE_ARGS)}. {exc}") from exc
     if not isinstance(built, nn.Module):
         raise TypeError(
             f"module {_name_of(module)} returned {type(built).__name__}, not an nn.Module."

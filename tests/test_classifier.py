@@ -302,6 +302,25 @@ def test_factory_gets_data_derived_arguments(blobs):
         fast(module=factory, module__depth=2).fit(X, y)
 
 
+class _Uninspectable:
+    """A factory whose signature ``inspect`` cannot read (some C extensions are like this)."""
+
+    @property
+    def __signature__(self):
+        raise ValueError("no signature found")
+
+    def __call__(self, width):
+        return nn.Sequential(nn.Linear(4, width), nn.ReLU(), nn.Linear(width, 3))
+
+
+def test_factory_without_a_signature(blobs):
+    X, y = blobs
+    fast(module=_Uninspectable(), module__width=5, max_epochs=1).fit(X, y)
+    with pytest.raises(TypeError, match=r"could not be called with depth=, width=: its "
+                                        r"signature cannot be inspected"):
+        fast(module=_Uninspectable(), module__width=5, module__depth=2).fit(X, y)
+
+
 def test_module_output_and_type_checked(blobs):
     X, y = blobs
     with pytest.raises(ValueError, match=r"\(batch, n_classes\)"):

@@ -154,7 +154,8 @@ def run_jobs(jobs, args, log, workers, factories=None):
         _report(row)
 
     if workers == 1:
-        _DATA.update(load_data(args.data_home, args.quick)[1])
+        if not _DATA:  # main() has loaded it; a caller of run_jobs alone has not
+            _DATA.update(load_data(args.data_home, args.quick)[1])
         for m, d, s in jobs:
             done(run_one(m, d, s, args.quick, factories.get(m)))
         return rows
@@ -280,6 +281,7 @@ def main(argv=None):
     seeds = list(range(n_seeds))
     digits = [0, 1] if args.quick else args.digits
     source, data = load_data(args.data_home, args.quick)
+    _DATA.update(data)  # for the jobs run in this process
     full = (n_seeds == len(REPORT_SEEDS) and args.methods == list(METHODS)
             and digits == list(DIGITS))
     out, why = results_io.output_path(COMMITTED, full=full, quick=args.quick, source=source,

@@ -36,7 +36,7 @@ def build_module(module, kwargs: dict, n_features: int, n_classes: int, image_sh
     names, has_var_kw = _signature_names(module)
     auto = {"n_features": n_features, "n_classes": n_classes, "image_shape": image_shape}
     for name in AUTO_MODULE_ARGS:
-        if names is not None and name in names and name not in kwargs and auto[name] is not None:
+        if name in (names or ()) and name not in kwargs and auto[name] is not None:
             kwargs[name] = auto[name]
     if names is not None and not has_var_kw:
         unknown = sorted(set(kwargs) - names)

@@ -24,7 +24,19 @@ class ImageScaler:
         Z += 1.0
         Z *= (self.high_ - self.low_) / 2.0
         Z += self.low_
-        return Z.astype(dtype, copy=False)
+        return as_pixels(Z, dtype)
+
+
+def as_pixels(Z, dtype):
+    """Float pixel values in ``dtype``: integer dtypes rounded and clipped to their range (as
+    uint8 images come back as uint8), bools thresholded at one half."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return np.rint(Z) != 0
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(Z), info.min, info.max).astype(dtype)
+    return Z.astype(dtype, copy=False)
 
 
 class RowScaler:

@@ -43,6 +43,14 @@ def _kind(dtype) -> str:
         return "O"
 
 
+def check_not_polars(X, name: str = "X") -> None:
+    """A polars DataFrame gets a TypeError that says how to convert it."""
+    if type(X).__module__.split(".")[0] == "polars":
+        raise TypeError(f"{name} is a polars {type(X).__name__}; ganbalance takes pandas "
+                        f"DataFrames and numpy arrays. Convert it with {name}.to_pandas() (and "
+                        "the output back with polars.from_pandas).")
+
+
 def check_table_shape(X, name: str = "X") -> None:
     """A table: two-dimensional, at least one row and one column, not sparse."""
     if hasattr(X, "sparse") and hasattr(X, "columns"):
@@ -150,3 +158,16 @@ def check_output_size(n_samples, n_features, itemsize=8):
             f"{need / 2**30:.1f} GiB, more than this machine's {total / 2**30:.1f} GiB of "
             "memory; ask for fewer rows, in several calls."
         )
+
+
+def check_sampling_counts(counts, sampling_strategy) -> None:
+    """Refuse new-sample counts that are not whole numbers (a dict or a callable's values such
+    as ``12.5`` or ``nan``), before any training: imbalanced-learn passes them through."""
+    for label, n in counts.items():
+        whole = isinstance(n, numbers.Integral) and not isinstance(n, bool)
+        if not whole and not (isinstance(n, numbers.Real) and float(n).is_integer()):
+            shown = sampling_strategy if not callable(sampling_strategy) else "its result"
+            raise ValueError(
+                f"sampling_strategy must give whole numbers of samples per class; {shown!r} "
+                f"asks for {n!r} new samples of class {label!r}."
+            )

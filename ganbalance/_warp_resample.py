@@ -39,6 +39,7 @@ def warp_resample(X, y, sampling_strategy, images, scaler, seed, transform, offs
     """
     X_parts, y_parts = [X], [y]
     for i, (label, n_new) in enumerate(sampling_strategy.items()):
+        n_new = int(n_new)  # whole numbers, checked by the sampler
         if n_new == 0:
             continue
         rng = np.random.default_rng(child_seed(seed, offset + i))

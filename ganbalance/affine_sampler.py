@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval
 from ._random import draw_seed
 from ._scaling import ImageScaler
 from ._training import TransactionalSamplerMixin
-from ._validation import check_image_shape
+from ._validation import check_image_shape, check_sampling_counts
 from ._warp_resample import warp_resample
 from .augment import affine_matrices, elastic_flow, warp
 from .over_sampler import GANOverSampler
@@ -114,6 +114,7 @@ class AffineOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
     _check_X_y = GANOverSampler._check_X_y
 
     def _fit_resample(self, X, y):
+        check_sampling_counts(self.sampling_strategy_, self.sampling_strategy)
         shape = check_image_shape(self.image_shape, X.shape[1])
         self._check_scale()
         scaler = ImageScaler().fit(X)

@@ -30,6 +30,7 @@ from ._validation import (
     check_float,
     check_image_shape,
     check_int,
+    check_not_polars,
     check_numeric_dtype,
     check_output_size,
     check_same_length,
@@ -40,13 +41,16 @@ from .callbacks import Callback, as_callbacks
 from .exceptions import TrainingDivergedError
 from .losses import LOSSES
 from .persistence import SaveMixin
-from .tabular import TableEncoder
+from .tabular import MAX_CATEGORIES, TableEncoder
 
 __all__ = ["ConditionalGAN", "MAX_STEPS"]
 
 #: Upper bound on ``n_steps``. Training cost is ``n_steps * batch_size`` samples whatever the
 #: size of the data set, so this bounds the cost of any fit.
 MAX_STEPS = 100_000
+
+#: Upper bound on ``latent_dim``: larger codes only cost memory (the default is 32).
+MAX_LATENT_DIM = 4096
 
 #: Rows generated per forward pass in ``sample``: memory grows only with the output.
 SAMPLE_CHUNK = 8192
@@ -90,7 +94,7 @@ class ConditionalGAN(SaveMixin, ModuleStateMixin, TrainingLoopMixin, BaseEstimat
         DCGAN/MLP generator from the latent code and the label only. ``'auto'``:
         ``'interpolate'`` for tables, ``'reference'`` for images.
     latent_dim : int, default=32
-        Size of the latent code ``z ~ N(0, I)``.
+        Size of the latent code ``z ~ N(0, I)``; at most 4,096.
     n_steps : int or 'auto', default='auto'
         Optimisation steps (one discriminator and one generator update each). The cost of ``fit``
         is ``n_steps * batch_size`` samples, independent of ``len(X)`` (tables keep at most
@@ -142,8 +146,19 @@ class ConditionalGAN(SaveMixin, ModuleStateMixin, TrainingLoopMixin, BaseEstimat
         and ``bool`` columns (numpy string, object and bool arrays). One-hot groups (as
         ``pd.get_dummies`` writes them) are detected and stay one-hot. Every generated category
         is one seen in ``fit``; integer columns come back as integers in the range seen, and
-        every column keeps its dtype. Missing values are refused. See
-        :class:`ganbalance.tabular.TableEncoder`.
+        every column keeps its dtype. See :class:`ganbalance.tabular.TableEncoder`.
+    handle_missing : {'generate', 'error'}, default='generate'
+        Tables only. ``'generate'``: missing values (``NaN``, ``None``, ``pd.NA``, ``NaT``) are
+        data. A numeric column with missing values gets a missingness indicator that the
+        generator sets with the rest of the row, and "missing" is one more category of a
+        categorical column, so new rows are missing where the class's rows are, at about their
+        rate and together with the other columns. Nothing is imputed. ``'error'``: refuse them
+        with a ValueError naming the column.
+    max_categories : int, default=50
+        Tables only: distinct values a categorical column keeps as its own one-hot column; the
+        rarer ones share one and are drawn at their frequency, so the cost stays bounded. A
+        column with more distinct values than this, at least 90% of them unique per row (an
+        identifier, free text), is refused with a ValueError naming it: drop it first.
     device : str, default='auto'
         'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.
     random_state : int, RandomState, Generator or None, default=None
@@ -196,7 +211,7 @@ class ConditionalGAN(SaveMixin, ModuleStateMixin, TrainingLoopMixin, BaseEstimat
     _parameter_constraints: dict = {
         "image_shape": [tuple, list, None],
         "generator": [StrOptions(set(_GENERATORS))],
-        "latent_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "latent_dim": [Interval(numbers.Integral, 1, MAX_LATENT_DIM, closed="both")],
         "n_steps": [Interval(numbers.Integral, 0, MAX_STEPS, closed="both"),
                     StrOptions({"auto"})],
         "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
@@ -212,6 +227,8 @@ class ConditionalGAN(SaveMixin, ModuleStateMixin, TrainingLoopMixin, BaseEstimat
         "spectral_norm": ["boolean"],
         "latent_quantization": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "categorical_features": ["array-like", StrOptions({"auto"})],
+        "handle_missing": [StrOptions({"generate", "error"})],
+        "max_categories": [Interval(numbers.Integral, 2, None, closed="left")],
         "device": [str, torch.device],
         "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
@@ -240,6 +257,8 @@ class ConditionalGAN(SaveMixin, ModuleStateMixin, TrainingLoopMixin, BaseEstimat
         spectral_norm=True,
         latent_quantization=None,
         categorical_features="auto",
+        handle_missing="generate",
+        max_categories=MAX_CATEGORIES,
         device="auto",
         random_state=None,
         verbose=0,
@@ -261,6 +280,8 @@ class ConditionalGAN(SaveMixin, ModuleStateMixin, TrainingLoopMixin, BaseEstimat
         self.spectral_norm = spectral_norm
         self.latent_quantization = latent_quantization
         self.categorical_features = categorical_features
+        self.handle_missing = handle_missing
+        self.max_categories = max_categories
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -308,13 +329,16 @@ class ConditionalGAN(SaveMixin, ModuleStateMixin, TrainingLoopMixin, BaseEstimat
         return generator, discriminator, n_steps, learning_rate
 
     def _validate_X_y(self, X, y):
+        check_not_polars(X)
         if self.image_shape is not None:
             check_numeric_dtype(X, "X")
         if y is not None:
             check_same_length(X, y)
         if self.image_shape is not None:
-            X = check_array(X, dtype=[np.float64, np.float32], ensure_min_samples=1,
-                            ensure_min_features=1, copy=False)
+            # Integer and bool images keep their dtype: the scaler maps them to [-1, 1] and
+            # generated images back to that dtype (rounded), as the originals are.
+            X = check_array(X, dtype="numeric", ensure_min_samples=1, ensure_min_features=1,
+                            copy=False)
         else:
             check_table_shape(X)
         if y is None:
@@ -424,7 +448,8 @@ class ConditionalGAN(SaveMixin, ModuleStateMixin, TrainingLoopMixin, BaseEstimat
         self._critic_width_ = (WARP_CRITIC_WIDTH if self.generator_type_ == "reference"
                                else IMAGE_CRITIC_WIDTH)
         if self.image_shape is None:
-            self._scaler = TableEncoder(self.categorical_features).fit(X)
+            self._scaler = TableEncoder(self.categorical_features, self.handle_missing,
+                                        self.max_categories).fit(X)
         else:
             self._scaler = ImageScaler().fit(X)
         keep = (np.arange(len(codes)) if self.image_shape is not None  # images: every row
@@ -508,7 +533,8 @@ class ConditionalGAN(SaveMixin, ModuleStateMixin, TrainingLoopMixin, BaseEstimat
             raise TrainingDivergedError("The generator produced non-finite values.")
         if self.image_shape is not None:
             return self._scaler.inverse_transform(out, self.dtype_)
-        return self._scaler.inverse_transform(out)
+        # Grouped rare categories are drawn from a stream of this draw's own.
+        return self._scaler.inverse_transform(out, random_state=child_seed(seed, 1))
 
     def _check_outputs_vary(self):
         """Raise :class:`TrainingDivergedError` when the generator's outputs no longer depend

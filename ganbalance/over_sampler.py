@@ -12,13 +12,20 @@ from ._docstrings import parameter_entries
 from ._random import child_seed, draw_seed
 from ._references import take_rows
 from ._training import TransactionalSamplerMixin, load_device
-from ._validation import check_int, check_numeric_dtype, check_same_length, check_table_shape
+from ._validation import (
+    check_int,
+    check_not_polars,
+    check_numeric_dtype,
+    check_same_length,
+    check_sampling_counts,
+    check_table_shape,
+)
 from ._warnings import warn_at_caller
 from .exceptions import GANCollapseWarning
 from .gan import ConditionalGAN, check_latent_quantization
 from .metrics import detect_collapse, quality_report, variety
 from .persistence import SaveMixin
-from .tabular import TableEncoder
+from .tabular import MAX_CATEGORIES, TableEncoder
 
 __all__ = ["GANOverSampler"]
 
@@ -133,6 +140,8 @@ class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
         mode="shared",
         generator="auto",
         categorical_features="auto",
+        handle_missing="generate",
+        max_categories=MAX_CATEGORIES,
         n_steps="auto",
         batch_size=64,
         latent_dim=32,
@@ -154,6 +163,8 @@ class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
         self.mode = mode
         self.generator = generator
         self.categorical_features = categorical_features
+        self.handle_missing = handle_missing
+        self.max_categories = max_categories
         self.n_steps = n_steps
         self.batch_size = batch_size
         self.latent_dim = latent_dim
@@ -172,6 +183,7 @@ class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
     def _check_X_y(self, X, y, accept_sparse=None):
         # Images: numbers only, as before. Tables: any column types; the encoder checks each
         # column (and names it) before training. X and y must have the same length.
+        check_not_polars(X)
         check_same_length(X, y)
         y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
         if hasattr(X, "sparse") and hasattr(X, "columns"):  # a pandas DataFrame of sparse columns
@@ -180,14 +192,17 @@ class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
             check_table_shape(X)
             if not hasattr(X, "iloc"):
                 X = np.asarray(X) if isinstance(X, np.ndarray) else _as_table(X)
-            TableEncoder(self.categorical_features).fit(X)  # every column, named if it is bad
+            self._table_encoder().fit(X)  # every column, named if it is bad
             validate_data(self, X=X, reset=True, skip_check_array=True)
             y = check_array(y, ensure_2d=False, dtype=None)
             return X, y, binarize_y
         check_numeric_dtype(X, "X")
-        X, y = validate_data(self, X=X, y=y, reset=True, accept_sparse=False,
-                             dtype=[np.float64, np.float32])
+        # Integer images (uint8) keep their dtype, and so do the new images (rounded).
+        X, y = validate_data(self, X=X, y=y, reset=True, accept_sparse=False, dtype="numeric")
         return X, y, binarize_y
+
+    def _table_encoder(self):
+        return TableEncoder(self.categorical_features, self.handle_missing, self.max_categories)
 
     def _make_gan(self, random_state):
         params = {name: getattr(self, name) for name in _GAN_PARAMS}
@@ -197,8 +212,9 @@ class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
         # Each GAN checks its parameters against the data before its first step (the first one
         # before any training), and the GANs are built in locals: fitted attributes are
         # assigned only once all of them trained.
+        check_sampling_counts(self.sampling_strategy_, self.sampling_strategy)
         seed = draw_seed(self.random_state)
-        targets = {label: n for label, n in self.sampling_strategy_.items() if n > 0}
+        targets = {label: int(n) for label, n in self.sampling_strategy_.items() if n > 0}
         generators, history, device = {}, {}, "cpu"
         if self.mode == "shared":
             gan = self._make_gan(child_seed(seed, 0)).fit(X, y)
@@ -225,7 +241,7 @@ class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
     def _warn_if_collapsed(self, X, y, X_new, y_new):
         """Warn about classes whose new rows have near-zero variety or copy the real ones."""
         if self.image_shape is None:
-            encoder = TableEncoder(self.categorical_features).fit(X)
+            encoder = self._table_encoder().fit(X)
             reasons = _table_collapse(encoder.transform(X), y, encoder.transform(X_new), y_new)
         else:
             reasons = detect_collapse(X, y, X_new, y_new, image_shape=self.image_shape)
@@ -268,6 +284,10 @@ class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
             One row per class of ``y``.
         """
         check_is_fitted(self, "generators_", msg=_NOT_FITTED)
+        n_features = np.shape(X)[1] if len(np.shape(X)) == 2 else None
+        if n_features != self.n_features_in_:
+            raise ValueError(f"X has {n_features} features, but this GANOverSampler was fitted "
+                             f"on {self.n_features_in_}: pass the rows given to fit_resample.")
         if n_samples is None:
             counts = {label: n for label, n in self.sampling_strategy_.items() if n > 0}
         else:
@@ -284,7 +304,7 @@ class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
         y_new = [np.full(n, label) for label, n in counts.items()]
         kwargs.setdefault("device", self.device)
         X, X_new = _numeric_view(X, _concat_rows(X_new), self.image_shape,
-                                  self.categorical_features)
+                                  self._table_encoder())
         return quality_report(X, y, X_new, np.concatenate(y_new),
                               image_shape=self.image_shape, random_state=seed, **kwargs)
 
@@ -332,6 +352,8 @@ class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
+        # Tables: missing values are data (handle_missing='generate'); images refuse them.
+        tags.input_tags.allow_nan = self.image_shape is None and self.handle_missing != "error"
         tags.non_deterministic = False
         return tags
 
@@ -389,12 +411,12 @@ def _table_collapse(X, y, X_new, y_new, min_variety=0.1, max_copies=0.9):
     return reasons
 
 
-def _numeric_view(X, X_new, image_shape, categorical_features="auto"):
+def _numeric_view(X, X_new, image_shape, encoder):
     """``X`` and ``X_new`` as numbers for the quality metrics: images as they are, tables
-    encoded by a :class:`TableEncoder` fitted on ``X``."""
+    encoded by ``encoder`` (an unfitted :class:`TableEncoder`) fitted on ``X``."""
     if image_shape is not None:
         return X, X_new
-    encoder = TableEncoder(categorical_features).fit(X)
+    encoder = encoder.fit(X)
     return encoder.transform(X), encoder.transform(X_new)
 
 

@@ -24,8 +24,11 @@ Read more in the :doc:`user guide </user_guide/persistence>`.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 
+import numpy as np
 import torch
 
 from ._save_reader import Decoder
@@ -35,8 +38,10 @@ __all__ = ["FORMAT", "VERSION", "SaveMixin", "load", "save"]
 
 #: The ``format`` entry of every file :func:`save` writes.
 FORMAT = "ganbalance"
-#: The version of the file layout; :func:`load` refuses any other.
-VERSION = 1
+#: The version of the file layout that :func:`save` writes. Version 2 wraps version 1's
+#: payload with its SHA-256 digest, which :func:`load` checks; it still reads version 1.
+VERSION = 2
+_VERSIONS = (1, 2)
 
 
 class SaveMixin:
@@ -128,8 +133,12 @@ def save(estimator, path, *, external=()) -> None:
     if missing:
         raise ValueError(f"external names {missing} occur nowhere in this "
                          f"{type(estimator).__name__}.")
-    torch.save({"format": FORMAT, "version": VERSION, "class": name,
-                "ganbalance_version": _version(), "state": state}, path)
+    body = io.BytesIO()
+    torch.save({"format": FORMAT, "version": 1, "class": name,
+                "ganbalance_version": _version(), "state": state}, body)
+    data = body.getvalue()
+    torch.save({"format": FORMAT, "version": VERSION, "sha256": hashlib.sha256(data).hexdigest(),
+                "payload": torch.frombuffer(bytearray(data), dtype=torch.uint8)}, path)
 
 
 def load(path, **external):
@@ -178,17 +187,10 @@ def load(path, **external):
     >>> ganbalance.load(buffer).n_steps
     5
     """
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except OSError:
-        raise
-    except Exception as exc:
-        raise ValueError(
-            f"{_describe(path)} is not a ganbalance save file, or it may be malicious: loading "
-            f"it safely failed ({type(exc).__name__}). If it is a pickle you trust, unpickle it "
-            "yourself; never unpickle files from untrusted sources."
-        ) from exc
+    payload = _read(path, path)
     _check_header(payload, path)
+    if payload["version"] == 2:
+        payload = _unwrap(payload, path)
     decoder = Decoder(external)
     try:
         estimator = decoder.decode_object(payload["class"], payload["state"], "estimator")
@@ -202,6 +204,38 @@ def load(path, **external):
         raise ValueError(f"load got values for {unused}, which this file does not ask for; it "
                          f"asks for {sorted(decoder.used_external) or 'none'}.")
     return estimator
+
+
+def _read(source, path):
+    """``torch.load`` with ``weights_only=True``; what fails is a ValueError naming the file."""
+    try:
+        return torch.load(source, map_location="cpu", weights_only=True)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except Exception as exc:  # OSError included: a truncated file fails in the zip reader
+        raise ValueError(
+            f"{_describe(path)} is not a ganbalance save file, or it is truncated or damaged, "
+            f"or it may be malicious: loading it safely failed ({type(exc).__name__}). If it "
+            "is a pickle you trust, unpickle it yourself; never unpickle files from untrusted "
+            "sources."
+        ) from exc
+
+
+def _unwrap(wrapper, path):
+    """The version-1 payload inside a version-2 file, once its digest matches."""
+    data = wrapper.get("payload")
+    if not (isinstance(data, torch.Tensor) and data.dtype == torch.uint8 and data.dim() == 1
+            and isinstance(wrapper.get("sha256"), str)):
+        raise ValueError(f"{_describe(path)} is a damaged ganbalance save file.")
+    raw = np.asarray(data.numpy()).tobytes()
+    if hashlib.sha256(raw).hexdigest() != wrapper["sha256"]:
+        raise ValueError(f"{_describe(path)} is damaged: its contents do not match the digest "
+                         "recorded when it was saved (a flipped byte, a partial copy).")
+    payload = _read(io.BytesIO(raw), path)
+    _check_header(payload, path)
+    if payload["version"] != 1:
+        raise ValueError(f"{_describe(path)} is a damaged ganbalance save file.")
+    return payload
 
 
 def _version() -> str:
@@ -222,11 +256,13 @@ def _check_header(payload, path) -> None:
         raise ValueError(f"{_describe(path)} is not a ganbalance save file (no "
                          f"format={FORMAT!r} entry).")
     version = payload.get("version")
-    if type(version) is not int or version != VERSION:
+    if type(version) is not int or version not in _VERSIONS:
         raise ValueError(
             f"{_describe(path)} is a ganbalance save file of version {version!r}, but this "
-            f"ganbalance (version {_version()}) reads version {VERSION}."
+            f"ganbalance (version {_version()}) reads versions {_VERSIONS[0]} to {VERSION}."
         )
+    if version == 2:
+        return
     if not isinstance(payload.get("class"), str) or not isinstance(payload.get("state"), dict):
         raise ValueError(f"{_describe(path)} is a damaged ganbalance save file.")
 

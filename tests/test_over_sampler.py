@@ -340,7 +340,10 @@ def test_nan_and_inf_in_X(tabular):
     for value in (np.nan, np.inf):
         Xb = X.copy()
         Xb[0, 0] = value
-        _bad(Xb, y, "NaN|infinity")
+        _bad(Xb, y, "missing values|infinity", handle_missing="error")
+    Xb = X.copy()
+    Xb[0, 0] = np.inf
+    _bad(Xb, y, "infinity")  # infinity is never a missing value
 
 
 def test_length_mismatch(tabular):

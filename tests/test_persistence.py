@@ -145,7 +145,9 @@ def test_denoiser_round_trip(mixtures, tmp_path):
         assert loaded.image_shape_ == den.image_shape_ and loaded.history_ == den.history_
         # The file names the public class, as files written before ganbalance.denoise was
         # a package do, so both load.
-        payload = torch.load(tmp_path / "den.pt", weights_only=True)
+        wrapper = torch.load(tmp_path / "den.pt", weights_only=True)
+        body = io.BytesIO(np.asarray(wrapper["payload"].numpy()).tobytes())
+        payload = torch.load(body, weights_only=True)
         assert payload["class"] == "ganbalance.denoise.ReferenceDenoiser"
 
 
@@ -353,7 +355,7 @@ class Payload:
 
 
 def _header(state, cls="ganbalance._scaling.RowScaler"):
-    return {"format": FORMAT, "version": VERSION, "class": cls, "state": state}
+    return {"format": FORMAT, "version": 1, "class": cls, "state": state}
 
 
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol")
@@ -425,8 +427,8 @@ def test_other_formats_and_versions_are_refused(tmp_path):
     torch.save({"format": "other", "version": 1}, path)
     with pytest.raises(ValueError, match="not a ganbalance save file"):
         ganbalance.load(path)
-    torch.save(_header({}) | {"version": 2}, path)
-    with pytest.raises(ValueError, match="version 2.*reads version 1"):
+    torch.save(_header({}) | {"version": 3}, path)
+    with pytest.raises(ValueError, match="version 3.*reads versions 1 to 2"):
         ganbalance.load(path)
     torch.save(_header({}) | {"version": True}, path)
     with pytest.raises(ValueError, match="version True"):
@@ -478,3 +480,33 @@ def test_pickle_tooling_still_works(blobs, tmp_path):
     np.testing.assert_array_equal(joblib.load(tmp_path / "est.joblib").predict_proba(X),
                                   est.predict_proba(X))
     assert clone(est).get_params()["module"] is MLP
+
+
+def test_files_carry_a_digest_and_damage_is_refused(blobs, tmp_path):
+    """A flipped byte in the payload, or a truncated file, is a clear ValueError."""
+    clf = TorchClassifier(MLP, max_epochs=1, device="cpu", random_state=0).fit(*blobs)
+    path = tmp_path / "clf.pt"
+    clf.save(path)
+    wrapper = torch.load(path, weights_only=True)
+    assert wrapper["version"] == VERSION == 2 and len(wrapper["sha256"]) == 64
+    data = wrapper["payload"].clone()
+    data[len(data) // 2] ^= 0xFF  # one flipped byte, in the middle of the weights
+    torch.save(wrapper | {"payload": data}, tmp_path / "flipped.pt")
+    with pytest.raises(ValueError, match="damaged.*digest"):
+        ganbalance.load(tmp_path / "flipped.pt")
+    raw = path.read_bytes()
+    (tmp_path / "cut.pt").write_bytes(raw[:len(raw) // 2])
+    with pytest.raises(ValueError, match="truncated or damaged"):
+        ganbalance.load(tmp_path / "cut.pt")
+
+
+def test_version_1_files_still_load(blobs, tmp_path):
+    """Files written before the digest (version 1) load as they did."""
+    clf = TorchClassifier(MLP, max_epochs=1, device="cpu", random_state=0).fit(*blobs)
+    path = tmp_path / "clf.pt"
+    clf.save(path)
+    wrapper = torch.load(path, weights_only=True)
+    raw = np.asarray(wrapper["payload"].numpy()).tobytes()
+    (tmp_path / "v1.pt").write_bytes(raw)  # the version-1 payload, as earlier files were
+    loaded = ganbalance.load(tmp_path / "v1.pt")
+    np.testing.assert_array_equal(loaded.predict_proba(blobs[0]), clf.predict_proba(blobs[0]))

@@ -30,6 +30,11 @@ _DIVERGED_HINT = "Try a lower learning_rate or scale the data."
 #: The losses the progress bar shows.
 _POSTFIX = {"l1": "{content_loss:.4f}", "g": "{g_loss:.3f}"}
 
+#: Upper bounds on the network's size: far beyond any useful filter, and below what fails in
+#: torch's allocator before a clear message.
+MAX_WIDTH = 1024
+MAX_BLOCKS = 64
+
 #: Images filtered per forward pass in ``predict``.
 _PREDICT_CHUNK = 1024
 
@@ -59,9 +64,9 @@ class ReferenceDenoiser(SaveMixin, ModuleStateMixin, BaseEstimator):
     loss : {'hinge', 'bce'}, default='hinge'
         The adversarial loss pair.
     width : int, default=16
-        Feature maps of the filter and of the discriminator's first layer.
+        Feature maps of the filter and of the discriminator's first layer; at most 1,024.
     n_blocks : int, default=3
-        Residual blocks of the filter.
+        Residual blocks of the filter; at most 64.
     n_steps : int, default=1000
         Optimisation steps (one discriminator and one filter update each), at most
         :data:`ganbalance.gan.MAX_STEPS`.
@@ -120,8 +125,8 @@ class ReferenceDenoiser(SaveMixin, ModuleStateMixin, BaseEstimator):
         "image_shape": [tuple, list, None],
         "adversarial_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "loss": [StrOptions(set(LOSSES))],
-        "width": [Interval(numbers.Integral, 1, None, closed="left")],
-        "n_blocks": [Interval(numbers.Integral, 0, None, closed="left")],
+        "width": [Interval(numbers.Integral, 1, MAX_WIDTH, closed="both")],
+        "n_blocks": [Interval(numbers.Integral, 0, MAX_BLOCKS, closed="both")],
         "n_steps": [Interval(numbers.Integral, 0, MAX_STEPS, closed="both")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],

